@@ -1,0 +1,103 @@
+import { JsonFile, awscdk, javascript } from 'projen';
+
+/**
+ * aws-cdk-lib 2.240.0 is the first release in which both `aws-eks` and the (then newly stable)
+ * `aws-eks-v2` clusters implement `IClusterRef`, and `IPodIdentityAssociationRef` exists.
+ * 2.236.0-2.239.0 have `IClusterRef` only on `aws-eks`; `aws-eks-v2` is not in aws-cdk-lib before
+ * 2.240.0. Checked by unpacking each release's aws-eks and aws-eks-v2 `lib/cluster.d.ts`.
+ */
+const MIN_AWS_CDK_LIB = '2.240.0';
+
+/** Pinned so the handler bundle always carries the same, recent, EKS API model. */
+const AWS_SDK_CLIENT_EKS = '3.1175.0';
+
+const project = new awscdk.AwsCdkConstructLibrary({
+  name: 'cdk-eks-pod-identity',
+  description:
+    'AWS CDK L2 construct for Amazon EKS Pod Identity associations: created roles, role chaining with target roles, session policies and tags, through a shared custom resource.',
+  keywords: ['cdk', 'awscdk', 'aws-cdk', 'eks', 'pod-identity', 'iam', 'kubernetes'],
+  author: 'cdk-eks-pod-identity maintainers',
+  authorAddress: 'maintainers@users.noreply.r-seed-98dc5d1f.example',
+  authorOrganization: true,
+  repositoryUrl: 'https://github.com/cdk-eks-pod-identity/cdk-eks-pod-identity.git',
+  license: 'Apache-2.0',
+  stability: 'experimental',
+  defaultReleaseBranch: 'main',
+  packageManager: javascript.NodePackageManager.NPM,
+  projenrcTs: true,
+  minNodeVersion: '20.0.0',
+
+  cdkVersion: MIN_AWS_CDK_LIB,
+  constructsVersion: '10.5.0',
+  jsiiVersion: '~6.0.0',
+
+  devDeps: [
+    `@aws-sdk/client-eks@${AWS_SDK_CLIENT_EKS}`,
+  ],
+
+  bundlerOptions: {
+    esbuildVersion: '^0.28.2',
+  },
+
+  // test/tsconfig.json is the dev tsconfig of a jsii project: its paths are relative to test/.
+  tsconfigDev: {
+    include: ['../lambda/**/*.ts', '../examples/**/*.ts'],
+    compilerOptions: {},
+  },
+  eslintOptions: {
+    dirs: ['src'],
+    devdirs: ['test', 'lambda', 'examples', 'projenrc'],
+  },
+
+  jestOptions: {
+    jestConfig: {
+      testTimeout: 60_000,
+      // The bundle and the fixtures are not the code under measure.
+      coveragePathIgnorePatterns: ['/node_modules/', '/assets/', '/test/'],
+    },
+  },
+
+  gitignore: ['/assets/', '/examples/cdk.out/'],
+});
+
+// The custom-resource handler, bundled with its pinned SDK into assets/lambda/handler/index.js.
+project.bundler.addBundle('lambda/handler.ts', {
+  platform: 'node',
+  // The Lambda runtime is newer; node20 keeps the bundle loadable by the Node.js that runs the tests.
+  target: 'node20',
+  outfile: 'index.js',
+  minify: true,
+  sourcemap: false,
+  externals: [],
+  esbuildArgs: {
+    // The SDK's ES modules let esbuild drop the EKS commands the handler never sends.
+    '--main-fields': 'module,main',
+    // require() for Node built-ins instead of import(), so the bundle also loads in jest's VM.
+    '--supported:dynamic-import': 'false',
+  },
+});
+for (const path of ['/lambda/', '/examples/', '/.ci/']) {
+  project.npmignore?.exclude(path);
+}
+project.testTask.prependSpawn(project.bundler.bundleTask);
+
+// Type-checking (and eslint's project service) for the handler and the examples, which jsii does not compile.
+for (const dir of ['lambda', 'examples']) {
+  new JsonFile(project, `${dir}/tsconfig.json`, {
+    obj: {
+      extends: '../tsconfig.json',
+      compilerOptions: { rootDir: '..', noEmit: true, types: ['node'] },
+      include: ['**/*.ts'],
+    },
+  });
+}
+
+project.addTask('synth:example', {
+  description: 'Bundle the handler and synthesize the example app to CloudFormation (no AWS account needed)',
+  steps: [
+    { spawn: project.bundler.bundleTask.name },
+    { exec: 'ts-node --project examples/tsconfig.json examples/app.ts' },
+  ],
+});
+
+project.synth();

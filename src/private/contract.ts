@@ -1,0 +1,86 @@
+/**
+ * The contract between the PodIdentityAssociation construct and its custom-resource handler.
+ *
+ * Both sides import this file (the handler through the esbuild bundle), so a property or attribute
+ * name exists exactly once. Nothing here is part of the public jsii API.
+ */
+
+/** CloudFormation resource type of every association. */
+export const ASSOCIATION_RESOURCE_TYPE = 'Custom::EksPodIdentityAssociation';
+
+/**
+ * Resource properties, as the construct writes them into the template.
+ *
+ * CloudFormation hands every scalar of a custom resource to the handler as a string, so booleans
+ * arrive as `'true'` / `'false'`; the handler accepts both forms.
+ */
+export interface AssociationResourceProperties {
+  readonly ClusterName: string;
+  readonly Namespace: string;
+  readonly ServiceAccount: string;
+  readonly RoleArn: string;
+  /** Absent when the association has no target role. */
+  readonly TargetRoleArn?: string;
+  /** Absent means false (session tags enabled). */
+  readonly DisableSessionTags?: string | boolean;
+  /** Session policy as a JSON document; absent when there is none. */
+  readonly Policy?: string;
+  /** User tags; absent when there are none. */
+  readonly Tags?: Record<string, string>;
+}
+
+/** Names of the resource properties, for code that must refer to them by name. */
+export const PROPERTY = {
+  clusterName: 'ClusterName',
+  namespace: 'Namespace',
+  serviceAccount: 'ServiceAccount',
+  roleArn: 'RoleArn',
+  targetRoleArn: 'TargetRoleArn',
+  disableSessionTags: 'DisableSessionTags',
+  policy: 'Policy',
+  tags: 'Tags',
+} as const satisfies Record<string, keyof AssociationResourceProperties>;
+
+/** The `Data` the handler returns; each key is a `Fn::GetAtt` attribute of the custom resource. */
+export interface AssociationResponseData {
+  readonly AssociationArn: string;
+  readonly AssociationId: string;
+  /** Empty string when the association has no target role. */
+  readonly ExternalId: string;
+}
+
+/** Names of the attributes, for `CustomResource.getAttString()`. */
+export const ATTRIBUTE = {
+  associationArn: 'AssociationArn',
+  associationId: 'AssociationId',
+  externalId: 'ExternalId',
+} as const satisfies Record<string, keyof AssociationResponseData>;
+
+/** The service principal that assumes association roles. */
+export const PODS_SERVICE_PRINCIPAL = 'pods.eks.amazonaws.com';
+
+/**
+ * Pod Identity association ARN:
+ * `arn:<partition>:eks:<region>:<account>:podidentityassociation/<cluster>/<association id>`.
+ */
+const ASSOCIATION_ARN = /^arn:(aws[a-z-]*):eks:([a-z0-9-]+):(\d{12}):podidentityassociation\/([^/]+)\/(a-[a-z0-9]+)$/;
+
+/** The parts of an association ARN. */
+export interface AssociationArnParts {
+  readonly arn: string;
+  readonly partition: string;
+  readonly region: string;
+  readonly account: string;
+  readonly clusterName: string;
+  readonly associationId: string;
+}
+
+/** Splits an association ARN, or returns undefined when the string is not one. */
+export function parseAssociationArn(arn: string): AssociationArnParts | undefined {
+  const match = ASSOCIATION_ARN.exec(arn);
+  if (!match) {
+    return undefined;
+  }
+  const [, partition, region, account, clusterName, associationId] = match;
+  return { arn, partition, region, account, clusterName, associationId };
+}

@@ -1,0 +1,74 @@
+import { Token } from 'aws-cdk-lib';
+
+/** Kubernetes DNS-1123 label: what a namespace name must be. */
+const DNS_1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const DNS_1123_LABEL_MAX = 63;
+
+/** Kubernetes DNS-1123 subdomain: what a service account name must be. */
+const DNS_1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const DNS_1123_SUBDOMAIN_MAX = 253;
+
+/** EKS tag limits (the same on every AWS resource that takes tags). */
+export const MAX_TAGS = 50;
+const MAX_TAG_KEY = 128;
+const MAX_TAG_VALUE = 256;
+const RESERVED_TAG_PREFIX = /^aws:/i;
+
+/** Throws when `namespace` is a known value that Kubernetes would not accept as a namespace name. */
+export function validateNamespace(namespace: string): void {
+  if (Token.isUnresolved(namespace)) {
+    return;
+  }
+  if (namespace.length > DNS_1123_LABEL_MAX || !DNS_1123_LABEL.test(namespace)) {
+    throw new Error(
+      `\`namespace\` must be a Kubernetes namespace name (a DNS-1123 label: at most ${DNS_1123_LABEL_MAX} lowercase letters, digits and '-', starting and ending with a letter or digit), got: ${JSON.stringify(namespace)}. ` +
+      'Use the namespace exactly as it appears in the service account\'s metadata.namespace.',
+    );
+  }
+}
+
+/** Throws when `serviceAccount` is a known value that Kubernetes would not accept as a service account name. */
+export function validateServiceAccount(serviceAccount: string): void {
+  if (Token.isUnresolved(serviceAccount)) {
+    return;
+  }
+  if (serviceAccount.length > DNS_1123_SUBDOMAIN_MAX || !DNS_1123_SUBDOMAIN.test(serviceAccount)) {
+    throw new Error(
+      `\`serviceAccount\` must be a Kubernetes service account name (a DNS-1123 subdomain: at most ${DNS_1123_SUBDOMAIN_MAX} lowercase letters, digits, '-' and '.', each dot-separated part starting and ending with a letter or digit), got: ${JSON.stringify(serviceAccount)}. ` +
+      'Use the service account exactly as it appears in its metadata.name.',
+    );
+  }
+}
+
+/**
+ * Returns one message per problem in the final tag set (props tags plus `Tags.of()` tags).
+ *
+ * @param reservedTagCount tags the library itself adds to the association, which count against the limit
+ */
+export function tagProblems(tags: Record<string, string>, reservedTagCount = 0): string[] {
+  const problems: string[] = [];
+  const limit = MAX_TAGS - reservedTagCount;
+  const keys = Object.keys(tags);
+  if (keys.length > limit) {
+    problems.push(
+      `\`tags\` may hold at most ${limit} tags (EKS allows ${MAX_TAGS} per association${reservedTagCount ? `, ${reservedTagCount} of them used by this library` : ''}), got: ${keys.length} ` +
+      '(tags from props and from Tags.of() together). Remove some, or exclude this association from a Tags.of() aspect with `excludeResourceTypes`.',
+    );
+  }
+  for (const key of keys) {
+    const value = tags[key];
+    if (Token.isUnresolved(key)) {
+      continue;
+    }
+    if (key.length < 1 || key.length > MAX_TAG_KEY) {
+      problems.push(`\`tags\` keys must be 1 to ${MAX_TAG_KEY} characters long, got: ${JSON.stringify(key)} (${key.length} characters). Shorten the key.`);
+    }
+    if (RESERVED_TAG_PREFIX.test(key)) {
+      problems.push(`\`tags\` keys must not start with "aws:", which AWS reserves, got: ${JSON.stringify(key)}. Rename the key.`);
+    }
+    if (!Token.isUnresolved(value) && value.length > MAX_TAG_VALUE) {
+      problems.push(`\`tags\` values must be at most ${MAX_TAG_VALUE} characters long, got ${value.length} characters for key ${JSON.stringify(key)}. Shorten the value.`);
+    }
+  }
+  return problems;
+}

@@ -1,0 +1,363 @@
+import { EksEndpoint, startEksEndpoint } from '../fixtures/eks-endpoint';
+import {
+  ACCOUNT,
+  Handler,
+  REGION,
+  TemplateProperties,
+  captureLogs,
+  createEvent,
+  deleteEvent,
+  lambdaContext,
+  loadBundledHandler,
+  updateEvent,
+} from '../fixtures/handler-harness';
+
+const ROLE = `arn:aws:iam::${ACCOUNT}:role/payments-api`;
+const OTHER_ROLE = `arn:aws:iam::${ACCOUNT}:role/payments-api-v2`;
+const TARGET_ROLE = 'arn:aws:iam::444455556666:role/data-reader';
+const POLICY = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::reports/*' }] });
+const ASSOCIATION_ARN = new RegExp(`^arn:aws:eks:${REGION}:${ACCOUNT}:podidentityassociation/my-cluster/a-[a-z0-9]{17}$`);
+
+const BASE: TemplateProperties = { ClusterName: 'my-cluster', Namespace: 'payments', ServiceAccount: 'api', RoleArn: ROLE };
+
+let endpoint: EksEndpoint;
+let handler: Handler;
+let logs: ReturnType<typeof captureLogs>;
+
+beforeAll(async () => {
+  endpoint = await startEksEndpoint({ clusters: ['my-cluster', 'other-cluster'] });
+  handler = loadBundledHandler(endpoint.url);
+});
+afterAll(async () => {
+  await endpoint.close();
+});
+beforeEach(() => {
+  endpoint.reset();
+  logs = captureLogs();
+});
+afterEach(() => {
+  logs.restore();
+});
+
+/** Operations the endpoint received, in order: the strict check that nothing unexpected was called. */
+function operations(): string[] {
+  return endpoint.calls.map(call => call.operation);
+}
+
+/** Creates an association through the handler and forgets the calls it took. */
+async function created(properties: TemplateProperties = BASE): Promise<string> {
+  const response = await handler(createEvent(properties));
+  endpoint.calls.length = 0;
+  return response.PhysicalResourceId;
+}
+
+describe('Create', () => {
+  test('creates the association with the request id as idempotency token and returns its ARN, id and an empty external id', async () => {
+    // GIVEN
+    const event = createEvent(BASE);
+    // WHEN
+    const response = await handler(event);
+    // THEN
+    expect(operations()).toEqual(['CreatePodIdentityAssociation']);
+    expect(endpoint.calls[0].params).toEqual({ clusterName: 'my-cluster' });
+    expect(endpoint.calls[0].body).toEqual({ namespace: 'payments', serviceAccount: 'api', roleArn: ROLE, clientRequestToken: event.RequestId });
+    const [stored] = endpoint.associations();
+    expect(response).toEqual({
+      PhysicalResourceId: stored.associationArn,
+      Data: { AssociationArn: stored.associationArn, AssociationId: stored.associationId, ExternalId: '' },
+    });
+    expect(response.PhysicalResourceId).toMatch(ASSOCIATION_ARN);
+  });
+
+  test('sends every field set in the properties and returns the external id EKS generated', async () => {
+    const event = createEvent({ ...BASE, TargetRoleArn: TARGET_ROLE, DisableSessionTags: true, Policy: POLICY, Tags: { team: 'payments' } });
+
+    const response = await handler(event);
+
+    expect(operations()).toEqual(['CreatePodIdentityAssociation']);
+    expect(endpoint.calls[0].body).toEqual({
+      namespace: 'payments',
+      serviceAccount: 'api',
+      roleArn: ROLE,
+      targetRoleArn: TARGET_ROLE,
+      disableSessionTags: true,
+      policy: POLICY,
+      tags: { team: 'payments' },
+      clientRequestToken: event.RequestId,
+    });
+    const [stored] = endpoint.associations();
+    expect(stored.externalId).toBeTruthy();
+    expect(response.Data?.ExternalId).toBe(stored.externalId);
+  });
+
+  test('does not send disableSessionTags when CloudFormation delivers "false"', async () => {
+    await handler(createEvent({ ...BASE, DisableSessionTags: false }));
+
+    expect(endpoint.calls[0].body).not.toHaveProperty('disableSessionTags');
+    expect(endpoint.associations()[0].disableSessionTags).toBe(false);
+  });
+
+  test('the same Create delivered twice creates one association', async () => {
+    const event = createEvent(BASE);
+
+    const first = await handler(event);
+    const second = await handler(event);
+
+    expect(second).toEqual(first);
+    expect(endpoint.associations()).toHaveLength(1);
+    expect(operations()).toEqual(['CreatePodIdentityAssociation', 'CreatePodIdentityAssociation']);
+  });
+
+  test('waits for a new role to propagate, then creates one association', async () => {
+    endpoint.failRoleNotFound(2, ROLE);
+
+    const response = await handler(createEvent(BASE), lambdaContext(60_000));
+
+    expect(operations()).toEqual(['CreatePodIdentityAssociation', 'CreatePodIdentityAssociation', 'CreatePodIdentityAssociation']);
+    expect(endpoint.associations().map(a => a.associationArn)).toEqual([response.PhysicalResourceId]);
+    expect(logs.lines().filter(line => line.event === 'role-not-propagated-yet')).toHaveLength(2);
+  });
+
+  test('gives up on a role that never appears before the Lambda times out, and says what to do', async () => {
+    endpoint.setRoleExists(() => false);
+    const started = Date.now();
+
+    const result = handler(createEvent(BASE), lambdaContext(5_000));
+
+    await expect(result).rejects.toThrow(new RegExp(
+      '^Could not create the Pod Identity association of service account "payments/api" in EKS cluster "my-cluster" with role ' + ROLE +
+      ': EKS answered InvalidParameterException \\(HTTP 400\\): Role provided in the request does not exist\\. ' +
+      `The role ${ROLE} still did not exist after \\d+ s of retries`,
+    ));
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(endpoint.associations()).toEqual([]);
+  });
+
+  test('a service account that already has an association fails with its id and the way out', async () => {
+    const existing = endpoint.seedAssociation({ clusterName: 'my-cluster', namespace: 'payments', serviceAccount: 'api', roleArn: OTHER_ROLE });
+
+    await expect(handler(createEvent(BASE))).rejects.toThrow(
+      `Could not create the Pod Identity association of service account "payments/api" in EKS cluster "my-cluster" with role ${ROLE}: ` +
+      `EKS answered ResourceInUseException (HTTP 409): Association already exists: ${existing.associationId}. ` +
+      `EKS allows one association per service account and this one already has ${existing.associationId}. ` +
+      `Delete it (aws eks delete-pod-identity-association --cluster-name my-cluster --association-id ${existing.associationId}) or remove the other definition, then retry the deployment.`,
+    );
+    expect(endpoint.associations()).toEqual([expect.objectContaining({ associationId: existing.associationId, roleArn: OTHER_ROLE })]);
+  });
+
+  test('an unknown cluster fails with a message that names it', async () => {
+    await expect(handler(createEvent({ ...BASE, ClusterName: 'missing' }))).rejects.toThrow(
+      /EKS answered ResourceNotFoundException \(HTTP 404\): .*\. Check that EKS cluster "missing" exists in this stack's account and region\.$/,
+    );
+  });
+
+  test.each(['throttle', 'server-error'] as const)('retries %s answers and succeeds', async kind => {
+    endpoint.injectFault({ kind, times: 2, operation: 'CreatePodIdentityAssociation' });
+
+    await handler(createEvent(BASE));
+
+    expect(endpoint.calls.map(call => call.status)).toEqual([kind === 'throttle' ? 429 : 500, kind === 'throttle' ? 429 : 500, 200]);
+    expect(endpoint.associations()).toHaveLength(1);
+  });
+});
+
+describe('Update', () => {
+  test('a new role is one UpdatePodIdentityAssociation with only roleArn', async () => {
+    const arn = await created();
+    const event = updateEvent(arn, BASE, { ...BASE, RoleArn: OTHER_ROLE });
+
+    const response = await handler(event);
+
+    expect(operations()).toEqual(['UpdatePodIdentityAssociation']);
+    expect(endpoint.calls[0].body).toEqual({ roleArn: OTHER_ROLE, clientRequestToken: event.RequestId });
+    expect(response.PhysicalResourceId).toBe(arn);
+    expect(endpoint.associations()[0].roleArn).toBe(OTHER_ROLE);
+  });
+
+  test('setting a target role returns its external id', async () => {
+    const arn = await created();
+
+    const response = await handler(updateEvent(arn, BASE, { ...BASE, TargetRoleArn: TARGET_ROLE }));
+
+    expect(endpoint.calls.map(call => call.body)).toEqual([{ targetRoleArn: TARGET_ROLE, clientRequestToken: expect.any(String) }]);
+    const [stored] = endpoint.associations();
+    expect(stored.targetRoleArn).toBe(TARGET_ROLE);
+    expect(response.Data).toEqual({ AssociationArn: arn, AssociationId: stored.associationId, ExternalId: stored.externalId });
+  });
+
+  test('clearing the target role sends an empty string and really clears it', async () => {
+    const withTarget = { ...BASE, TargetRoleArn: TARGET_ROLE };
+    const arn = await created(withTarget);
+
+    const response = await handler(updateEvent(arn, withTarget, BASE));
+
+    expect(endpoint.calls.map(call => call.body)).toEqual([{ targetRoleArn: '', clientRequestToken: expect.any(String) }]);
+    expect(endpoint.associations()[0].targetRoleArn).toBeUndefined();
+    expect(response.Data?.ExternalId).toBe('');
+  });
+
+  test.each([
+    [false, true],
+    [true, false],
+  ])('session tags disabled %s -> %s', async (before, after) => {
+    const arn = await created({ ...BASE, DisableSessionTags: before });
+
+    await handler(updateEvent(arn, { ...BASE, DisableSessionTags: before }, { ...BASE, DisableSessionTags: after }));
+
+    expect(endpoint.calls.map(call => call.body)).toEqual([{ disableSessionTags: after, clientRequestToken: expect.any(String) }]);
+    expect(endpoint.associations()[0].disableSessionTags).toBe(after);
+  });
+
+  test('setting, changing and clearing the session policy', async () => {
+    const noTags = { ...BASE, DisableSessionTags: true };
+    const otherPolicy = POLICY.replace('reports', 'archive');
+    const arn = await created(noTags);
+
+    await handler(updateEvent(arn, noTags, { ...noTags, Policy: POLICY }));
+    expect(endpoint.associations()[0].policy).toBe(POLICY);
+    await handler(updateEvent(arn, { ...noTags, Policy: POLICY }, { ...noTags, Policy: otherPolicy }));
+    expect(endpoint.associations()[0].policy).toBe(otherPolicy);
+    await handler(updateEvent(arn, { ...noTags, Policy: otherPolicy }, noTags));
+
+    expect(endpoint.calls.map(call => call.body)).toEqual([
+      { policy: POLICY, clientRequestToken: expect.any(String) },
+      { policy: otherPolicy, clientRequestToken: expect.any(String) },
+      { policy: '', clientRequestToken: expect.any(String) },
+    ]);
+    expect(endpoint.associations()[0].policy).toBeUndefined();
+  });
+
+  test('tag changes are TagResource and UntagResource only', async () => {
+    const before = { ...BASE, Tags: { team: 'payments', env: 'dev', owner: 'alice' } };
+    const after = { ...BASE, Tags: { team: 'payments', env: 'prod', tier: '1' } };
+    const arn = await created(before);
+
+    await handler(updateEvent(arn, before, after));
+
+    expect(operations()).toEqual(['UntagResource', 'TagResource']);
+    expect(endpoint.calls[0].params).toEqual({ resourceArn: arn });
+    expect(endpoint.calls[0].query).toEqual({ tagKeys: 'owner' });
+    expect(endpoint.calls[1].body).toEqual({ tags: { env: 'prod', tier: '1' } });
+    expect(endpoint.associations()[0].tags).toEqual({ team: 'payments', env: 'prod', tier: '1' });
+  });
+
+  test('nothing changed: no call at all', async () => {
+    const arn = await created();
+    const [stored] = endpoint.associations();
+
+    const response = await handler(updateEvent(arn, BASE, BASE));
+
+    expect(operations()).toEqual([]);
+    expect(response).toEqual({ PhysicalResourceId: arn, Data: { AssociationArn: arn, AssociationId: stored.associationId, ExternalId: '' } });
+  });
+
+  test('nothing changed with a target role: one read, to return the external id CloudFormation expects', async () => {
+    const withTarget = { ...BASE, TargetRoleArn: TARGET_ROLE };
+    const arn = await created(withTarget);
+
+    const response = await handler(updateEvent(arn, withTarget, withTarget));
+
+    expect(operations()).toEqual(['DescribePodIdentityAssociation']);
+    expect(response.Data?.ExternalId).toBe(endpoint.associations()[0].externalId);
+  });
+
+  test.each([
+    ['namespace', { Namespace: 'billing' }],
+    ['service account', { ServiceAccount: 'worker' }],
+    ['cluster', { ClusterName: 'other-cluster' }],
+  ])('a new %s creates a new association; the Delete that follows removes the old one', async (_, change) => {
+    const arn = await created();
+    const replaced = { ...BASE, ...change };
+
+    const response = await handler(updateEvent(arn, BASE, replaced));
+    expect(operations()).toEqual(['CreatePodIdentityAssociation']);
+    expect(response.PhysicalResourceId).not.toBe(arn);
+    await handler(deleteEvent(arn, BASE));
+
+    expect(endpoint.associations().map(a => [a.associationArn, a.clusterName, a.namespace, a.serviceAccount])).toEqual([
+      [response.PhysicalResourceId, replaced.ClusterName, replaced.Namespace, replaced.ServiceAccount],
+    ]);
+  });
+});
+
+describe('Delete', () => {
+  test('deletes the association', async () => {
+    const arn = await created();
+
+    const response = await handler(deleteEvent(arn, BASE));
+
+    expect(operations()).toEqual(['DeletePodIdentityAssociation']);
+    expect(response).toEqual({ PhysicalResourceId: arn });
+    expect(endpoint.associations()).toEqual([]);
+  });
+
+  test('an association that is already gone is success', async () => {
+    const arn = await created();
+    endpoint.deleteOutOfBand(endpoint.associations()[0].associationId);
+
+    await expect(handler(deleteEvent(arn, BASE))).resolves.toEqual({ PhysicalResourceId: arn });
+    expect(endpoint.calls.map(call => call.status)).toEqual([404]);
+  });
+
+  test('a physical id that is not an association ARN (left by a failed create) is success with no call', async () => {
+    const event = deleteEvent('0b4c1a4e-6f0e-4a55-9e1f-0c3b1f7b2d11', BASE);
+
+    await expect(handler(event)).resolves.toEqual({ PhysicalResourceId: '0b4c1a4e-6f0e-4a55-9e1f-0c3b1f7b2d11' });
+    expect(operations()).toEqual([]);
+  });
+
+  test('any other failure fails the request with what was asked and what AWS answered', async () => {
+    const arn = await created();
+    endpoint.injectFault({ kind: 'server-error', times: 100, operation: 'DeletePodIdentityAssociation' });
+
+    await expect(handler(deleteEvent(arn, BASE))).rejects.toThrow(
+      /^Could not delete Pod Identity association a-[a-z0-9]{17} in EKS cluster "my-cluster": EKS answered ServerException \(HTTP 500\): .*EKS kept refusing after the SDK's retries; retry the deployment later\.$/,
+    );
+    expect(endpoint.associations()).toHaveLength(1);
+  });
+});
+
+describe('requests the handler refuses before calling AWS', () => {
+  test('an unknown request type', async () => {
+    const event = { ...createEvent(BASE), RequestType: 'Replace' };
+
+    await expect(handler(event)).rejects.toThrow('Unknown RequestType "Replace" for Custom::EksPodIdentityAssociation: expected Create, Update or Delete. Nothing was sent to EKS.');
+    expect(operations()).toEqual([]);
+  });
+
+  test.each([
+    ['a missing cluster name', { ClusterName: undefined }, 'ClusterName must be a non-empty string, got: nothing'],
+    ['a number as namespace', { Namespace: 7 }, 'Namespace must be a non-empty string, got: 7'],
+    ['a session tags flag that is not a boolean', { DisableSessionTags: 'yes' }, 'DisableSessionTags must be true or false, got: "yes"'],
+    ['a policy that is not JSON', { Policy: '{not json' }, 'Policy must be a JSON policy document, got 9 characters that do not parse as JSON'],
+    ['tags that are not strings', { Tags: { team: 1 } }, 'Tags values must be strings, got: 1 for key "team"'],
+    ['an unknown property', { RoleARN: ROLE }, 'unknown properties RoleARN; expected only ClusterName, Namespace, ServiceAccount, RoleArn, TargetRoleArn, DisableSessionTags, Policy, Tags'],
+  ])('%s', async (_, change, problem) => {
+    const event = createEvent(BASE);
+    const broken = { ...event, ResourceProperties: { ...event.ResourceProperties, ...change } };
+
+    await expect(handler(broken)).rejects.toThrow(`Invalid ResourceProperties for Custom::EksPodIdentityAssociation: ${problem}. Nothing was sent to EKS.`);
+    expect(operations()).toEqual([]);
+  });
+
+  test('old properties written by another version may carry properties this one does not know', async () => {
+    const arn = await created();
+    const event = updateEvent(arn, BASE, { ...BASE, RoleArn: OTHER_ROLE });
+
+    await handler({ ...event, OldResourceProperties: { ...event.OldResourceProperties, Retired: 'x' } });
+
+    expect(operations()).toEqual(['UpdatePodIdentityAssociation']);
+  });
+});
+
+describe('logs', () => {
+  test('one JSON line per request, call and decision, without the session policy body', async () => {
+    const properties = { ...BASE, DisableSessionTags: true, Policy: POLICY };
+
+    await handler(createEvent(properties));
+
+    expect(logs.lines().map(line => line.event)).toEqual(['request', 'created']);
+    expect(logs.lines()[1]).toEqual({ event: 'created', associationId: expect.stringMatching(/^a-/), policyBytes: POLICY.length });
+    expect(logs.raw().join('\n')).not.toContain('s3:GetObject');
+  });
+});

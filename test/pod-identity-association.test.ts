@@ -1,0 +1,444 @@
+import { App, RemovalPolicy, Stack, Tags, Token } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as eks from 'aws-cdk-lib/aws-eks';
+import * as eksv2 from 'aws-cdk-lib/aws-eks-v2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { PodIdentityAssociation } from '../src';
+
+const ACCOUNT = '111122223333';
+const REGION = 'us-east-1';
+const RESOURCE_TYPE = 'Custom::EksPodIdentityAssociation';
+
+function newStack(id = 'Stack', app = new App()): Stack {
+  return new Stack(app, id, { env: { account: ACCOUNT, region: REGION } });
+}
+
+function importedCluster(stack: Stack, clusterName = 'my-cluster'): eksv2.ICluster {
+  const id = `Cluster-${clusterName}`;
+  return stack.node.tryFindChild(id) as eksv2.ICluster ?? eksv2.Cluster.fromClusterAttributes(stack, id, { clusterName });
+}
+
+function associationProperties(stack: Stack): Record<string, any> {
+  const resources = Template.fromStack(stack).findResources(RESOURCE_TYPE);
+  const [only] = Object.values(resources);
+  return only.Properties;
+}
+
+describe('PodIdentityAssociation defaults', () => {
+  test('creates a role trusted by EKS Pod Identity for sts:AssumeRole and sts:TagSession, with no permissions', () => {
+    // GIVEN
+    const stack = newStack();
+    // WHEN
+    new PodIdentityAssociation(stack, 'Association', { cluster: importedCluster(stack), namespace: 'payments', serviceAccount: 'api' });
+    // THEN
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::IAM::Role', {
+      AssumeRolePolicyDocument: {
+        Statement: [{
+          Action: ['sts:AssumeRole', 'sts:TagSession'],
+          Effect: 'Allow',
+          Principal: { Service: 'pods.eks.amazonaws.com' },
+        }],
+      },
+    });
+    // the only policy in the stack is the handler's
+    const policies = template.findResources('AWS::IAM::Policy');
+    expect(Object.keys(policies)).toEqual([expect.stringMatching(/^PodIdentityAssociationProviderHandler/), expect.stringMatching(/^PodIdentityAssociationProviderframework/)]);
+  });
+
+  test('writes cluster, namespace, service account and role, and nothing optional', () => {
+    const stack = newStack();
+    const association = new PodIdentityAssociation(stack, 'Association', { cluster: importedCluster(stack), namespace: 'payments', serviceAccount: 'api' });
+
+    const properties = associationProperties(stack);
+    expect(properties).toEqual({
+      ServiceToken: { 'Fn::GetAtt': [expect.stringMatching(/^PodIdentityAssociationProviderframeworkonEvent/), 'Arn'] },
+      ClusterName: 'my-cluster',
+      Namespace: 'payments',
+      ServiceAccount: 'api',
+      RoleArn: stack.resolve(association.role.roleArn),
+    });
+  });
+
+  test('deletes the association and its created role with the stack', () => {
+    const stack = newStack();
+    new PodIdentityAssociation(stack, 'Association', { cluster: importedCluster(stack), namespace: 'payments', serviceAccount: 'api' });
+
+    const template = Template.fromStack(stack);
+    template.hasResource(RESOURCE_TYPE, { DeletionPolicy: 'Delete', UpdateReplacePolicy: 'Delete' });
+    template.hasResource('AWS::IAM::Role', {
+      Properties: { AssumeRolePolicyDocument: { Statement: [Match.objectLike({ Principal: { Service: 'pods.eks.amazonaws.com' } })] } },
+      DeletionPolicy: Match.absent(),
+    });
+  });
+
+  test('exposes its attributes as the custom resource attributes', () => {
+    const stack = newStack();
+    const association = new PodIdentityAssociation(stack, 'Association', { cluster: importedCluster(stack), namespace: 'payments', serviceAccount: 'api' });
+    const logicalId = Object.keys(Template.fromStack(stack).findResources(RESOURCE_TYPE))[0];
+
+    expect(stack.resolve(association.associationArn)).toEqual({ 'Fn::GetAtt': [logicalId, 'AssociationArn'] });
+    expect(stack.resolve(association.associationId)).toEqual({ 'Fn::GetAtt': [logicalId, 'AssociationId'] });
+    expect(stack.resolve(association.externalId)).toEqual({ 'Fn::GetAtt': [logicalId, 'ExternalId'] });
+    expect(stack.resolve(association.podIdentityAssociationRef)).toEqual({ associationArn: { 'Fn::GetAtt': [logicalId, 'AssociationArn'] } });
+    expect(association.clusterName).toBe('my-cluster');
+    expect(association.namespace).toBe('payments');
+    expect(association.serviceAccount).toBe('api');
+    expect(association.targetRole).toBeUndefined();
+  });
+});
+
+describe('PodIdentityAssociation props', () => {
+  test('uses a given role and creates none', () => {
+    const stack = newStack();
+    const role = iam.Role.fromRoleArn(stack, 'Given', `arn:aws:iam::${ACCOUNT}:role/payments-api`);
+    const association = new PodIdentityAssociation(stack, 'Association', { cluster: importedCluster(stack), namespace: 'payments', serviceAccount: 'api', role });
+
+    expect(associationProperties(stack).RoleArn).toBe(`arn:aws:iam::${ACCOUNT}:role/payments-api`);
+    expect(association.role).toBe(role);
+    // the provider's two function roles only
+    Template.fromStack(stack).resourceCountIs('AWS::IAM::Role', 2);
+  });
+
+  test('passes the target role ARN', () => {
+    const stack = newStack();
+    const targetRole = iam.Role.fromRoleArn(stack, 'Target', 'arn:aws:iam::444455556666:role/data-reader');
+    const association = new PodIdentityAssociation(stack, 'Association', { cluster: importedCluster(stack), namespace: 'payments', serviceAccount: 'api', targetRole });
+
+    expect(associationProperties(stack).TargetRoleArn).toBe('arn:aws:iam::444455556666:role/data-reader');
+    expect(association.targetRole).toBe(targetRole);
+  });
+
+  test.each([
+    [true, true],
+    [false, undefined],
+  ])('disableSessionTags %s writes DisableSessionTags %s', (disableSessionTags, expected) => {
+    const stack = newStack();
+    new PodIdentityAssociation(stack, 'Association', { cluster: importedCluster(stack), namespace: 'payments', serviceAccount: 'api', disableSessionTags });
+
+    expect(associationProperties(stack).DisableSessionTags).toBe(expected);
+  });
+
+  test('renders the session policy to JSON, resolving tokens in it', () => {
+    const stack = newStack();
+    const bucket = new s3.Bucket(stack, 'Bucket');
+    const policy = new iam.PolicyDocument({
+      statements: [new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [bucket.arnForObjects('reports/*')] })],
+    });
+    new PodIdentityAssociation(stack, 'Association', {
+      cluster: importedCluster(stack), namespace: 'payments', serviceAccount: 'api', disableSessionTags: true, policy,
+    });
+
+    const rendered = associationProperties(stack).Policy;
+    // a JSON string joined around the bucket's ARN
+    expect(rendered['Fn::Join'][0]).toBe('');
+    const [head, bucketArn, tail] = rendered['Fn::Join'][1];
+    expect(bucketArn).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^Bucket/), 'Arn'] });
+    expect(JSON.parse(`${head}BUCKET${tail}`)).toEqual({
+      Statement: [{ Action: 's3:GetObject', Effect: 'Allow', Resource: 'BUCKET/reports/*' }],
+      Version: '2012-10-17',
+    });
+  });
+
+  test('merges props tags with Tags.of() tags', () => {
+    const stack = newStack();
+    new PodIdentityAssociation(stack, 'Association', {
+      cluster: importedCluster(stack), namespace: 'payments', serviceAccount: 'api', tags: { team: 'payments', env: 'dev' },
+    });
+    Tags.of(stack).add('env', 'prod');
+    Tags.of(stack).add('cost-center', '42');
+
+    expect(associationProperties(stack).Tags).toEqual({ 'team': 'payments', 'env': 'prod', 'cost-center': '42' });
+  });
+
+  test('RETAIN keeps the association and the role it created', () => {
+    const stack = newStack();
+    new PodIdentityAssociation(stack, 'Association', {
+      cluster: importedCluster(stack), namespace: 'payments', serviceAccount: 'api', removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    const template = Template.fromStack(stack);
+    template.hasResource(RESOURCE_TYPE, { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+    template.hasResource('AWS::IAM::Role', {
+      Properties: { AssumeRolePolicyDocument: { Statement: [Match.objectLike({ Principal: { Service: 'pods.eks.amazonaws.com' } })] } },
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+    });
+  });
+
+  test('is grantable: grants go to the association role', () => {
+    const stack = newStack();
+    const bucket = new s3.Bucket(stack, 'Bucket');
+    const association = new PodIdentityAssociation(stack, 'Association', { cluster: importedCluster(stack), namespace: 'payments', serviceAccount: 'api' });
+
+    bucket.grantRead(association);
+
+    expect(association.grantPrincipal).toBe(association.role.grantPrincipal);
+    Template.fromStack(stack).hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: Match.arrayWith(['s3:GetObject*']) })]) },
+      Roles: [stack.resolve((association.role as iam.Role).roleName)],
+    });
+  });
+});
+
+describe('clusters', () => {
+  test('aws-eks Cluster', () => {
+    const stack = newStack();
+    const cluster = new eks.Cluster(stack, 'Cluster', {
+      version: eks.KubernetesVersion.V1_32,
+      kubectlLayer: lambda.LayerVersion.fromLayerVersionArn(stack, 'Kubectl', `arn:aws:lambda:${REGION}:${ACCOUNT}:layer:kubectl:1`),
+    });
+    new PodIdentityAssociation(stack, 'Association', { cluster, namespace: 'payments', serviceAccount: 'api' });
+
+    expect(associationProperties(stack).ClusterName).toEqual(stack.resolve(cluster.clusterName));
+  });
+
+  test('aws-eks-v2 Cluster', () => {
+    const stack = newStack();
+    const cluster = new eksv2.Cluster(stack, 'Cluster', { version: eksv2.KubernetesVersion.V1_34 });
+    new PodIdentityAssociation(stack, 'Association', { cluster, namespace: 'payments', serviceAccount: 'api' });
+
+    expect(associationProperties(stack).ClusterName).toEqual({ Ref: stack.getLogicalId(cluster.node.defaultChild as eks.CfnCluster) });
+  });
+
+  test('CfnCluster', () => {
+    const stack = newStack();
+    const cluster = new eks.CfnCluster(stack, 'Cluster', {
+      roleArn: `arn:aws:iam::${ACCOUNT}:role/eks`,
+      resourcesVpcConfig: { subnetIds: ['subnet-1', 'subnet-2'] },
+    });
+    new PodIdentityAssociation(stack, 'Association', { cluster, namespace: 'payments', serviceAccount: 'api' });
+
+    expect(associationProperties(stack).ClusterName).toEqual({ Ref: 'Cluster' });
+  });
+
+  test('a cluster in another stack of the same environment', () => {
+    const app = new App();
+    const clusterStack = newStack('Clusters', app);
+    const vpc = new ec2.Vpc(clusterStack, 'Vpc');
+    const cluster = new eksv2.Cluster(clusterStack, 'Cluster', { version: eksv2.KubernetesVersion.V1_34, vpc });
+    const stack = newStack('Workloads', app);
+    new PodIdentityAssociation(stack, 'Association', { cluster, namespace: 'payments', serviceAccount: 'api' });
+
+    expect(associationProperties(stack).ClusterName).toEqual({ 'Fn::ImportValue': expect.stringMatching(/^Clusters:ExportsOutputRefCluster/) });
+  });
+});
+
+describe('the shared provider', () => {
+  test('one provider per stack, however many associations', () => {
+    const stack = newStack();
+    const cluster = importedCluster(stack);
+    for (const serviceAccount of ['a', 'b', 'c']) {
+      new PodIdentityAssociation(stack, `Association-${serviceAccount}`, { cluster, namespace: 'payments', serviceAccount });
+    }
+
+    const template = Template.fromStack(stack);
+    template.resourceCountIs(RESOURCE_TYPE, 3);
+    // the handler and the provider framework's onEvent function
+    template.resourceCountIs('AWS::Lambda::Function', 2);
+    const tokens = new Set(Object.values(template.findResources(RESOURCE_TYPE)).map(r => JSON.stringify(r.Properties.ServiceToken)));
+    expect(tokens.size).toBe(1);
+  });
+
+  test('each stack has its own provider', () => {
+    const app = new App();
+    const stacks = ['One', 'Two'].map(id => {
+      const stack = newStack(id, app);
+      new PodIdentityAssociation(stack, 'Association', { cluster: importedCluster(stack), namespace: id.toLowerCase(), serviceAccount: 'api' });
+      return stack;
+    });
+    for (const stack of stacks) {
+      Template.fromStack(stack).resourceCountIs('AWS::Lambda::Function', 2);
+    }
+  });
+
+  test('the handler runs the bundled code on the newest Node.js runtime, arm64, with a timeout for its retries', () => {
+    const stack = newStack();
+    new PodIdentityAssociation(stack, 'Association', { cluster: importedCluster(stack), namespace: 'payments', serviceAccount: 'api' });
+
+    Template.fromStack(stack).hasResourceProperties('AWS::Lambda::Function', {
+      Handler: 'index.handler',
+      Runtime: 'nodejs24.x',
+      Architectures: ['arm64'],
+      Timeout: 300,
+    });
+  });
+
+  test('the handler may manage associations only on the stack\'s clusters and pass only the association roles', () => {
+    // GIVEN two clusters, three associations, one shared role
+    const stack = newStack();
+    const shared = iam.Role.fromRoleArn(stack, 'Shared', `arn:aws:iam::${ACCOUNT}:role/shared`);
+    new PodIdentityAssociation(stack, 'A', { cluster: importedCluster(stack, 'blue'), namespace: 'ns', serviceAccount: 'a', role: shared });
+    new PodIdentityAssociation(stack, 'B', { cluster: importedCluster(stack, 'blue'), namespace: 'ns', serviceAccount: 'b', role: shared });
+    const c = new PodIdentityAssociation(stack, 'C', { cluster: importedCluster(stack, 'green'), namespace: 'ns', serviceAccount: 'c' });
+
+    // THEN
+    const arn = (resource: string) => ({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:eks:${REGION}:${ACCOUNT}:${resource}`]] });
+    Template.fromStack(stack).hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: Match.stringLikeRegexp('^PodIdentityAssociationProviderHandlerServiceRole') }],
+      PolicyDocument: {
+        Statement: [
+          {
+            Action: ['eks:CreatePodIdentityAssociation', 'eks:ListPodIdentityAssociations'],
+            Effect: 'Allow',
+            Resource: [arn('cluster/blue'), arn('cluster/green')],
+          },
+          {
+            Action: [
+              'eks:DescribePodIdentityAssociation',
+              'eks:UpdatePodIdentityAssociation',
+              'eks:DeletePodIdentityAssociation',
+              'eks:TagResource',
+              'eks:UntagResource',
+            ],
+            Effect: 'Allow',
+            Resource: [arn('podidentityassociation/blue/*'), arn('podidentityassociation/green/*')],
+          },
+          {
+            Action: 'iam:PassRole',
+            Condition: { StringEquals: { 'iam:PassedToService': 'pods.eks.amazonaws.com' } },
+            Effect: 'Allow',
+            Resource: [`arn:aws:iam::${ACCOUNT}:role/shared`, stack.resolve(c.role.roleArn)],
+          },
+        ],
+        Version: '2012-10-17',
+      },
+    });
+  });
+});
+
+describe('fromPodIdentityAssociationArn', () => {
+  test('parses a literal ARN', () => {
+    const stack = newStack();
+    const imported = PodIdentityAssociation.fromPodIdentityAssociationArn(stack, 'Imported',
+      'arn:aws:eks:eu-west-1:444455556666:podidentityassociation/prod/a-abcdefghijklmnop1');
+
+    expect(imported.associationArn).toBe('arn:aws:eks:eu-west-1:444455556666:podidentityassociation/prod/a-abcdefghijklmnop1');
+    expect(imported.associationId).toBe('a-abcdefghijklmnop1');
+    expect(imported.env).toEqual({ account: '444455556666', region: 'eu-west-1' });
+    expect(imported.podIdentityAssociationRef.associationArn).toBe(imported.associationArn);
+  });
+
+  test('takes a token and selects the id at deploy time', () => {
+    const stack = newStack();
+    const imported = PodIdentityAssociation.fromPodIdentityAssociationArn(stack, 'Imported', Token.asString({ Ref: 'AssociationArnParameter' }));
+
+    expect(stack.resolve(imported.associationId)).toEqual({ 'Fn::Select': [2, { 'Fn::Split': ['/', { Ref: 'AssociationArnParameter' }] }] });
+  });
+
+  test('rejects a string that is not an association ARN', () => {
+    const stack = newStack();
+    expect(() => PodIdentityAssociation.fromPodIdentityAssociationArn(stack, 'Imported', 'arn:aws:eks:us-east-1:111122223333:cluster/prod'))
+      .toThrow('`associationArn` must be an EKS Pod Identity association ARN (arn:<partition>:eks:<region>:<account>:podidentityassociation/<cluster>/a-<17 letters and digits>), got: "arn:aws:eks:us-east-1:111122223333:cluster/prod".');
+  });
+});
+
+describe('validation', () => {
+  function associate(stack: Stack, props: Partial<ConstructorParameters<typeof PodIdentityAssociation>[2]> = {}, id = 'Association') {
+    return new PodIdentityAssociation(stack, id, { cluster: importedCluster(stack), namespace: 'payments', serviceAccount: 'api', ...props });
+  }
+
+  test.each(['Payments', 'pay_ments', '-payments', 'payments-', 'a'.repeat(64), ''])('rejects namespace %j', namespace => {
+    expect(() => associate(newStack(), { namespace })).toThrow(`\`namespace\` must be a Kubernetes namespace name (a DNS-1123 label: at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit), got: ${JSON.stringify(namespace)}.`);
+  });
+
+  test.each(['API', 'api_server', 'api..server', '.api', 'a'.repeat(254)])('rejects service account %j', serviceAccount => {
+    expect(() => associate(newStack(), { serviceAccount })).toThrow(`\`serviceAccount\` must be a Kubernetes service account name (a DNS-1123 subdomain: at most 253 lowercase letters, digits, '-' and '.', each dot-separated part starting and ending with a letter or digit), got: ${JSON.stringify(serviceAccount)}.`);
+  });
+
+  test('accepts the longest valid names and dotted service accounts', () => {
+    expect(() => associate(newStack(), { namespace: 'a'.repeat(63), serviceAccount: 'api.v2-server' })).not.toThrow();
+  });
+
+  test('skips tokens', () => {
+    const stack = newStack();
+    expect(() => associate(stack, { namespace: Token.asString({ Ref: 'Namespace' }), serviceAccount: Token.asString({ Ref: 'ServiceAccount' }) })).not.toThrow();
+  });
+
+  test('rejects a session policy while session tags are enabled', () => {
+    const policy = new iam.PolicyDocument({ statements: [new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: ['*'] })] });
+    expect(() => associate(newStack(), { policy })).toThrow('`policy` requires `disableSessionTags: true` (EKS rejects a session policy while session tags are enabled), got: disableSessionTags undefined. Set `disableSessionTags: true`, or remove `policy`.');
+  });
+
+  test('rejects a session policy that is not an identity policy', () => {
+    const stack = newStack();
+    const policy = new iam.PolicyDocument({ statements: [new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: ['*'], principals: [new iam.AnyPrincipal()] })] });
+    associate(stack, { policy, disableSessionTags: true });
+    expect(() => Template.fromStack(stack)).toThrow(/`policy` is not a valid session policy: A PolicyStatement used in an identity-based policy cannot specify any IAM principals/);
+  });
+
+  test('rejects 51 tags, counting Tags.of()', () => {
+    const stack = newStack();
+    const tags = Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`key-${i}`, 'v']));
+    associate(stack, { tags });
+    Tags.of(stack).add('one-more', 'v');
+    expect(() => Template.fromStack(stack)).toThrow(/`tags` may hold at most 50 tags \(EKS allows 50 per association\), got: 51/);
+  });
+
+  test('accepts 50 tags', () => {
+    const stack = newStack();
+    associate(stack, { tags: Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`key-${i}`, 'v'])) });
+    expect(Object.keys(associationProperties(stack).Tags)).toHaveLength(50);
+  });
+
+  test.each([
+    [{ ['k'.repeat(129)]: 'v' }, /`tags` keys must be 1 to 128 characters long, got: "k{129}" \(129 characters\)/],
+    [{ 'aws:team': 'v' }, /`tags` keys must not start with "aws:", which AWS reserves, got: "aws:team"/],
+    [{ 'AWS:team': 'v' }, /`tags` keys must not start with "aws:", which AWS reserves, got: "AWS:team"/],
+    [{ team: 'v'.repeat(257) }, /`tags` values must be at most 256 characters long, got 257 characters for key "team"/],
+  ])('rejects tags %#', (tags, message) => {
+    const stack = newStack();
+    associate(stack, { tags });
+    expect(() => Template.fromStack(stack)).toThrow(message);
+  });
+
+  test('rejects a role from another account than the cluster', () => {
+    const stack = newStack();
+    const role = iam.Role.fromRoleArn(stack, 'Other', 'arn:aws:iam::444455556666:role/elsewhere');
+    expect(() => associate(stack, { role })).toThrow('`role` must be in the same account as the cluster (EKS requires iam:PassRole, which works only within one account), got: account 444455556666, expected 111122223333. Use a role from the cluster\'s account, and put a role from another account in `targetRole` instead.');
+  });
+
+  test('accepts a target role from another account', () => {
+    const stack = newStack();
+    const targetRole = iam.Role.fromRoleArn(stack, 'Other', 'arn:aws:iam::444455556666:role/elsewhere');
+    expect(() => associate(stack, { targetRole })).not.toThrow();
+  });
+
+  test('rejects a cluster in another account or region than the stack', () => {
+    const stack = newStack();
+    const cluster = eksv2.Cluster.fromClusterAttributes(newStack('Elsewhere', new App()), 'Cluster', { clusterName: 'prod' });
+    const otherRegion = new Stack(new App(), 'West', { env: { account: ACCOUNT, region: 'us-west-2' } });
+    const westCluster = eksv2.Cluster.fromClusterAttributes(otherRegion, 'Cluster', { clusterName: 'prod' });
+
+    expect(() => associate(stack, { cluster: westCluster })).toThrow('`cluster` must be in the same region as the stack that holds the association, got: region us-west-2, expected us-east-1.');
+    expect(() => associate(stack, { cluster }, 'Same')).not.toThrow();
+  });
+
+  test('rejects SNAPSHOT', () => {
+    expect(() => associate(newStack(), { removalPolicy: RemovalPolicy.SNAPSHOT })).toThrow('`removalPolicy` must be RemovalPolicy.DESTROY, RETAIN or RETAIN_ON_UPDATE_OR_DELETE, got: RemovalPolicy.SNAPSHOT.');
+  });
+
+  test('rejects two associations for one service account, across stacks of the app', () => {
+    const app = new App();
+    const one = newStack('One', app);
+    const two = newStack('Two', app);
+    associate(one);
+    expect(() => associate(two)).toThrow('Service account "payments/api" of this cluster already has a Pod Identity association in this app, at One/Association; EKS allows one per service account.');
+  });
+
+  test('allows the same service account on two clusters, or in two apps', () => {
+    const stack = newStack();
+    associate(stack);
+    expect(() => associate(stack, { cluster: importedCluster(stack, 'other') }, 'OtherCluster')).not.toThrow();
+    expect(() => associate(newStack())).not.toThrow();
+  });
+
+  test('produces no warnings', () => {
+    const stack = newStack();
+    associate(stack);
+    Annotations.fromStack(stack).hasNoWarning('*', Match.anyValue());
+  });
+});
