@@ -11,20 +11,28 @@ const MAX_ATTEMPT_MS = 20_000;
 
 /**
  * The moment by which a request must be answered: the Lambda's remaining time less a margin.
- * Every AWS call and every retry wait is bounded by it, so no request hangs a stack.
+ * Every AWS call and every retry wait is bounded by it, so no request hangs a stack. Three
+ * quarters of the margin may be spent cleaning up after a failure (`forCleanup()`).
  */
 export class Deadline {
   /** The deadline of the current invocation. */
   public static fromContext(context: LambdaContext | undefined, now = Date.now()): Deadline {
     const remaining = context?.getRemainingTimeInMillis() ?? DEFAULT_REMAINING_MS;
-    return new Deadline(now + remaining - Math.min(MAX_MARGIN_MS, remaining * MARGIN_FRACTION));
+    const margin = Math.min(MAX_MARGIN_MS, remaining * MARGIN_FRACTION);
+    // Whole milliseconds: Node's timers reject fractions.
+    return new Deadline(Math.floor(now + remaining - margin), Math.floor(now + remaining - margin / 4));
   }
 
-  private constructor(private readonly at: number) {}
+  private constructor(private readonly at: number, private readonly cleanupAt: number) {}
 
   /** Milliseconds left, never negative. */
   public remainingMs(): number {
     return Math.max(0, this.at - Date.now());
+  }
+
+  /** A deadline for undoing a failed step, which may also use most of the margin. */
+  public forCleanup(): Deadline {
+    return new Deadline(this.cleanupAt, this.cleanupAt);
   }
 
   /**

@@ -4,8 +4,11 @@ import type { LambdaContext, OnEventRequest, OnEventResponse } from './event';
 import { AssociationLifecycle } from './lifecycle';
 import { jsonLog } from './log';
 
-/** SDK attempts per call; throttling and server errors back off adaptively between them. */
-const MAX_ATTEMPTS = 8;
+/**
+ * SDK attempts per call, with adaptive backoff for throttling and server errors; the handler then
+ * retries with longer waits for as long as the deadline allows (lambda/retry.ts).
+ */
+const MAX_ATTEMPTS = 3;
 const CONNECTION_TIMEOUT_MS = 3_000;
 
 let eks: EKSClient | undefined;

@@ -1,4 +1,4 @@
-import { AssociationResourceProperties, PROPERTY } from '../src/private/contract';
+import { AssociationResourceProperties, OWNER_TAG_KEY, PROPERTY } from '../src/private/contract';
 
 /** The association a template declares, parsed and checked. */
 export interface DeclaredAssociation {
@@ -10,6 +10,10 @@ export interface DeclaredAssociation {
   readonly disableSessionTags: boolean;
   readonly policy?: string;
   readonly tags: Readonly<Record<string, string>>;
+  /** Take over an association for the same service account that another owner created. */
+  readonly adoptExisting: boolean;
+  /** The external id the generated target-role trust requires, if the construct generated one. */
+  readonly expectedExternalId?: string;
 }
 
 /** Properties CloudFormation adds itself. */
@@ -58,7 +62,7 @@ export function parseDeclaredAssociation(
     return value;
   };
 
-  const disableSessionTags = parseBoolean(props[PROPERTY.disableSessionTags], which);
+  const disableSessionTags = parseBoolean(props, PROPERTY.disableSessionTags, which);
   const policy = optional(PROPERTY.policy);
   if (policy !== undefined) {
     try {
@@ -77,10 +81,13 @@ export function parseDeclaredAssociation(
     disableSessionTags,
     policy,
     tags: parseTags(props[PROPERTY.tags], which),
+    adoptExisting: parseBoolean(props, PROPERTY.adoptExisting, which),
+    expectedExternalId: optional(PROPERTY.expectedExternalId),
   };
 }
 
-function parseBoolean(value: unknown, which: string): boolean {
+function parseBoolean(props: Record<string, unknown>, name: keyof AssociationResourceProperties, which: string): boolean {
+  const value = props[name];
   // CloudFormation delivers booleans of custom resources as strings
   switch (value) {
     case undefined:
@@ -91,7 +98,7 @@ function parseBoolean(value: unknown, which: string): boolean {
     case 'true':
       return true;
     default:
-      throw new InvalidPropertiesError(which, `${PROPERTY.disableSessionTags} must be true or false, got: ${describe(value)}`);
+      throw new InvalidPropertiesError(which, `${name} must be true or false, got: ${describe(value)}`);
   }
 }
 
@@ -104,6 +111,9 @@ function parseTags(value: unknown, which: string): Record<string, string> {
   }
   const tags: Record<string, string> = {};
   for (const [key, tagValue] of Object.entries(value)) {
+    if (key === OWNER_TAG_KEY) {
+      throw new InvalidPropertiesError(which, `${PROPERTY.tags} must not use the key ${OWNER_TAG_KEY}, which marks the association's owner`);
+    }
     if (typeof tagValue !== 'string') {
       throw new InvalidPropertiesError(which, `${PROPERTY.tags} values must be strings, got: ${describe(tagValue)} for key ${JSON.stringify(key)}`);
     }

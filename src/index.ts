@@ -1,1 +1,3 @@
 export * from './pod-identity-association';
+export * from './session-tags';
+export * from './target-role';

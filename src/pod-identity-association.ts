@@ -1,5 +1,7 @@
 import {
-  CustomResource,
+  Annotations,
+  CfnOutput,
+  CfnResource,
   Fn,
   IResource,
   ITaggable,
@@ -14,15 +16,27 @@ import {
 import { IClusterRef, IPodIdentityAssociationRef, PodIdentityAssociationReference } from 'aws-cdk-lib/aws-eks';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct, IConstruct } from 'constructs';
+import { AssociationRole, describeRole, portableRoleArn, trustPolicyOf } from './private/association-role';
 import {
   ASSOCIATION_RESOURCE_TYPE,
   ATTRIBUTE,
+  OWNER_TAG_KEY,
   AssociationResourceProperties,
-  PODS_SERVICE_PRINCIPAL,
   parseAssociationArn,
 } from './private/contract';
 import { PodIdentityAssociationProvider } from './private/provider';
+import { PortableValue, checkPortable, crossEnvironment, unresolvableIn } from './private/references';
+import {
+  ASSUME_ROLE_ACTIONS,
+  AssociationIdentity,
+  TrustStatementsPrincipal,
+  associationRoleTrustStatement,
+  clusterArnOf,
+  expectedExternalId,
+  targetRoleTrustStatements,
+} from './private/trust';
 import { tagProblems, validateNamespace, validateServiceAccount } from './private/validation';
+import { PodIdentitySessionTag } from './session-tags';
 
 /**
  * An EKS Pod Identity association: the link between a Kubernetes service account in a cluster and
@@ -71,15 +85,26 @@ export interface PodIdentityAssociationProps {
    * It must be in the cluster's account and trust `pods.eks.amazonaws.com` for `sts:AssumeRole`
    * and `sts:TagSession`.
    *
-   * @default - a new role, trusted by `pods.eks.amazonaws.com` for `sts:AssumeRole` and
-   * `sts:TagSession`, with no permissions until you grant them (for example
-   * `bucket.grantRead(association)`).
+   * A `Role` of this app gets one trust statement per association that uses it: `pods.eks.amazonaws.com`
+   * for `sts:AssumeRole` and `sts:TagSession`, only with this association's
+   * `aws:RequestTag/eks-cluster-arn`, `aws:RequestTag/kubernetes-namespace` and
+   * `aws:RequestTag/kubernetes-service-account` (unconditioned when `disableSessionTags` is true).
+   * The trust of an imported role is left as it is.
+   *
+   * @default - a new role whose only trust is that statement, with no permissions until you grant
+   * them (for example `bucket.grantRead(association)`). Its name is generated only where a trust
+   * policy in another stack or account must name it.
    */
   readonly role?: iam.IRole;
 
   /**
    * A role that EKS Pod Identity assumes with the association role's credentials (role chaining),
    * in any account. The pods then receive the target role's credentials.
+   *
+   * The same as calling `grantTargetRole()`: the association role may assume the target role, and
+   * a target `Role` of this app (in this stack, another stack or another account) trusts this
+   * association; an imported target role gets a warning and its trust policy in
+   * `targetRoleTrustPolicy`.
    *
    * @default - no target role: the pods receive the association role's credentials.
    */
@@ -89,6 +114,11 @@ export interface PodIdentityAssociationProps {
    * Turns off the session tags EKS Pod Identity adds when it assumes the role
    * (`eks-cluster-arn`, `eks-cluster-name`, `kubernetes-namespace`, `kubernetes-service-account`,
    * `kubernetes-pod-name`, `kubernetes-pod-uid`).
+   *
+   * Without session tags, the trusts this construct writes cannot name the workload by its tags:
+   * the association role trusts `pods.eks.amazonaws.com` without conditions, and a target role
+   * requires the external id `<region>/<cluster account>/<cluster name>/<namespace>/<service account>`
+   * (the format the EKS User Guide documents; the deployment fails if EKS reports another one).
    *
    * @default false - session tags are added.
    */
@@ -118,6 +148,20 @@ export interface PodIdentityAssociationProps {
    * @default RemovalPolicy.DESTROY
    */
   readonly removalPolicy?: RemovalPolicy;
+
+  /**
+   * Take over an association for the same cluster, namespace and service account that already
+   * exists and that this stack did not create (created by hand, by another tool, or by another
+   * stack). The association is then updated to these props, marked as owned by this construct, and
+   * deleted with it. An association that belongs to an EKS add-on is never taken over.
+   *
+   * Associations that this same stack created are always taken over (a construct that moved in the
+   * tree, or two associations that swap service accounts), whatever this prop says.
+   *
+   * @default false - the deployment fails, naming the existing association, when the service
+   * account already has one that this stack did not create.
+   */
+  readonly adoptExisting?: boolean;
 }
 
 /** Registry of associations per app, to reject two for the same service account. */
@@ -187,8 +231,10 @@ export class PodIdentityAssociation extends Resource implements IPodIdentityAsso
   /** The association role: the role given in props, or the one this construct created. */
   public readonly role: iam.IRole;
 
-  /** The target role, if any. */
-  public readonly targetRole?: iam.IRole;
+  /** The target role, if any: from `targetRole` or `grantTargetRole()`. */
+  public get targetRole(): iam.IRole | undefined {
+    return this._targetRole;
+  }
 
   /** The name of the cluster. */
   public readonly clusterName: string;
@@ -204,6 +250,13 @@ export class PodIdentityAssociation extends Resource implements IPodIdentityAsso
 
   /** Tags of the association; `Tags.of()` adds to them. */
   public readonly tags: TagManager;
+
+  /** What identifies this association to the roles it assumes (cluster, namespace, service account). */
+  private readonly identity: AssociationIdentity;
+  private readonly associationResource: CfnResource;
+  private _targetRole?: iam.IRole;
+  private targetRoleGrant?: iam.Grant;
+  private targetRoleTrust?: iam.PolicyStatement[];
 
   constructor(scope: Construct, id: string, props: PodIdentityAssociationProps) {
     super(scope, id);
@@ -232,41 +285,228 @@ export class PodIdentityAssociation extends Resource implements IPodIdentityAsso
         'An association has no snapshot; use RETAIN to keep it in EKS.',
       );
     }
-    this.role = props.role ?? createAssociationRole(this, removalPolicy);
+    this.identity = {
+      partition: stack.partition,
+      region: cluster.env.region,
+      account: cluster.env.account,
+      clusterName: this.clusterName,
+      namespace: props.namespace,
+      serviceAccount: props.serviceAccount,
+      sessionTagsDisabled: props.disableSessionTags === true,
+    };
+    const provider = PodIdentityAssociationProvider.of(this);
+    this.role = props.role ?? createAssociationRole(this, associationRoleTrustStatement(this.identity), provider.createdRolePath, removalPolicy);
     checkSameEnvironment('role', this.role, cluster, 'the cluster (EKS requires iam:PassRole, which works only within one account)', true);
-    this.targetRole = props.targetRole;
+    if (props.role) {
+      this.trustFromAssociationRole(props.role);
+    }
     this.grantPrincipal = this.role.grantPrincipal;
 
     this.tags = new TagManager(TagType.MAP, ASSOCIATION_RESOURCE_TYPE, props.tags);
-    this.node.addValidation({ validate: () => tagProblems(this.tags.tagValues()) });
+    this.node.addValidation({ validate: () => tagProblems(this.tags.tagValues(), { [OWNER_TAG_KEY]: 'the owner mark of the association' }) });
     if (props.policy) {
       const policy = props.policy;
       this.node.addValidation({ validate: () => policy.validateForIdentityPolicy().map(e => `\`policy\` is not a valid session policy: ${e}`) });
     }
 
-    const provider = PodIdentityAssociationProvider.of(this);
-    provider.grantAssociation(this.clusterName, this.role.roleArn);
+    provider.grantAssociation(this.clusterName, props.role);
 
     const properties: AssociationResourceProperties = {
       ClusterName: this.clusterName,
       Namespace: props.namespace,
       ServiceAccount: props.serviceAccount,
       RoleArn: this.role.roleArn,
-      TargetRoleArn: props.targetRole?.roleArn,
+      // Lazy: grantTargetRole() may set the target role after construction.
+      TargetRoleArn: Lazy.string({ produce: () => this._targetRole?.roleArn }),
+      ExpectedExternalId: Lazy.string({
+        produce: () => this._targetRole && this.identity.sessionTagsDisabled ? expectedExternalId(this.identity) : undefined,
+      }),
       DisableSessionTags: props.disableSessionTags || undefined,
       Policy: props.policy ? stack.toJsonString(props.policy) : undefined,
       Tags: Lazy.any({ produce: () => this.tags.renderTags() }) as unknown as Record<string, string>,
+      AdoptExisting: props.adoptExisting || undefined,
     };
-    const resource = new CustomResource(this, 'Resource', {
-      serviceToken: provider.serviceToken,
-      resourceType: ASSOCIATION_RESOURCE_TYPE,
-      properties,
-      removalPolicy,
+    const resource = new CfnResource(this, 'Resource', {
+      type: ASSOCIATION_RESOURCE_TYPE,
+      properties: { ServiceToken: provider.serviceToken, ...properties },
     });
+    // Delete is CloudFormation's default: only other policies are written.
+    if (removalPolicy !== RemovalPolicy.DESTROY) {
+      resource.applyRemovalPolicy(removalPolicy);
+    }
+    this.associationResource = resource;
 
-    this.associationArn = resource.getAttString(ATTRIBUTE.associationArn);
-    this.associationId = resource.getAttString(ATTRIBUTE.associationId);
-    this.externalId = resource.getAttString(ATTRIBUTE.externalId);
+    this.associationArn = Token.asString(resource.getAtt(ATTRIBUTE.associationArn));
+    this.associationId = Token.asString(resource.getAtt(ATTRIBUTE.associationId));
+    this.externalId = Token.asString(resource.getAtt(ATTRIBUTE.externalId));
+
+    if (props.targetRole) {
+      this.grantTargetRole(props.targetRole);
+    }
+  }
+
+  /**
+   * Makes `targetRole` this association's target role (role chaining), and writes the policies of
+   * both sides.
+   *
+   * - the association role may `sts:AssumeRole` and `sts:TagSession` on exactly the target role;
+   * - a target `Role` of this app, in this stack, another stack or another account, trusts this
+   *   association: the association role's account as principal with `ArnEquals aws:PrincipalARN`
+   *   on the association role, and with session tags the `aws:RequestTag/eks-cluster-arn`,
+   *   `aws:RequestTag/kubernetes-namespace` and `aws:RequestTag/kubernetes-service-account` of
+   *   this association; without session tags, `sts:AssumeRole` only with the external id
+   *   `<region>/<cluster account>/<cluster name>/<namespace>/<service account>` and
+   *   `sts:TagSession` in its own statement. Each association adds its own statements to a shared
+   *   target role;
+   * - an imported target role cannot be changed from here: a warning says so, and
+   *   `targetRoleTrustPolicy` (also as JSON, and as a stack output) holds the statements to apply
+   *   to it in its account.
+   *
+   * The `targetRole` prop does the same. Calling it again with the same role returns the same
+   * grant; an association has one target role, so another role is an error.
+   *
+   * @returns the grant of `sts:AssumeRole` and `sts:TagSession` to the association role
+   */
+  public grantTargetRole(targetRole: iam.IRole): iam.Grant {
+    if (this._targetRole && this.targetRoleGrant) {
+      if (isSameRole(this._targetRole, targetRole)) {
+        return this.targetRoleGrant;
+      }
+      throw new Error(
+        `An association has at most one target role; this one already has ${describeRole(this._targetRole)}, got a second one: ${describeRole(targetRole)}. ` +
+        'Give the pods that need the other role their own service account and association, or pass the same role to `targetRole` and `grantTargetRole()`.',
+      );
+    }
+
+    const stack = Stack.of(this);
+    const targetStack = Stack.of(targetRole);
+    const trustPolicy = trustPolicyOf(targetRole);
+    if (trustPolicy && crossEnvironment(targetStack, stack)) {
+      const problem = unresolvableIn(stack, targetRole.roleArn);
+      if (problem) {
+        throw new Error(
+          `\`targetRole\` ${targetRole.node.path} is in another environment (account ${targetStack.account}, region ${targetStack.region}) than the association (account ${stack.account}, region ${stack.region}), ` +
+          `and its ARN is not known at synth time, so the association's stack cannot name it; got: ${problem}. ` +
+          'Give the role a name: `roleName: PhysicalName.GENERATE_IF_NEEDED`, or an explicit name.',
+        );
+      }
+    }
+
+    // In its own stack the association role is referenced as usual; elsewhere by a value that
+    // needs no export from this stack (its name is generated where needed).
+    const associationRoleArn = trustPolicy && targetStack === stack
+      ? this.role.roleArn
+      : portableRoleArn(this.role) ?? this.role.roleArn;
+    const statements = targetRoleTrustStatements(this.identity, associationRoleArn);
+    if (trustPolicy) {
+      if (targetStack !== stack) {
+        checkPortable(
+          [...this.portableIdentity(), {
+            what: 'the association role\'s ARN',
+            value: associationRoleArn,
+            fix: 'Give the role passed in `role` a name (`roleName`: an explicit name or `PhysicalName.GENERATE_IF_NEEDED`), or leave `role` out so that the association creates a role it can name.',
+            cycleFix: 'Give the role passed in `role` an explicit `roleName`, or leave `role` out so that the association creates a role it can name.',
+          }],
+          targetStack, stack, [stack, Stack.of(this.role)], `the trust policy of target role ${targetRole.node.path}`,
+        );
+      }
+      trustPolicy.addStatements(...statements);
+    }
+
+    this._targetRole = targetRole;
+    this.targetRoleTrust = statements;
+    this.targetRoleGrant = iam.Grant.addToPrincipal({
+      grantee: this,
+      actions: ASSUME_ROLE_ACTIONS,
+      resourceArns: [targetRole.roleArn],
+    });
+    this.targetRoleGrant.applyBefore(this.associationResource);
+
+    if (!trustPolicy) {
+      const output = new CfnOutput(this, 'TargetRoleTrustPolicy', {
+        description: `Trust policy to apply to target role ${describeRole(targetRole)} of EKS Pod Identity association ${this.node.path}`,
+        value: this.targetRoleTrustPolicyJson!,
+      });
+      Annotations.of(this).addWarningV2(IMPORTED_TARGET_ROLE_WARNING,
+        `Target role ${describeRole(targetRole)} is imported, so this association cannot add the trust statements that let EKS Pod Identity assume it. ` +
+        `Apply the statements of \`targetRoleTrustPolicy\` (as JSON: \`targetRoleTrustPolicyJson\`, or stack output ${stack.resolve(output.logicalId)} once deployed) to the role's trust policy in its account, ` +
+        'or create the role there with PodIdentityTargetRole. Until then the pods cannot get its credentials.',
+      );
+    }
+    return this.targetRoleGrant;
+  }
+
+  /**
+   * The trust statements the target role needs for this association (see `grantTargetRole()`),
+   * as a policy document; undefined without a target role. Written into a target `Role` of this
+   * app already; for an imported target role, apply them in the role's account.
+   */
+  public get targetRoleTrustPolicy(): iam.PolicyDocument | undefined {
+    return this.targetRoleTrust && new iam.PolicyDocument({ statements: this.targetRoleTrust });
+  }
+
+  /**
+   * `targetRoleTrustPolicy` as a JSON string, to apply in the target role's account (for example
+   * with `aws iam update-assume-role-policy`); undefined without a target role. Values known only
+   * at deploy time (such as the partition) make it a token: put it in a `CfnOutput` to read it.
+   */
+  public get targetRoleTrustPolicyJson(): string | undefined {
+    const document = this.targetRoleTrustPolicy;
+    return document && Stack.of(this).toJsonString(document);
+  }
+
+  /**
+   * A condition block that admits only sessions of this association's pods, by their session tags:
+   * `{ StringEquals: { 'aws:PrincipalTag/eks-cluster-arn': <cluster ARN>,
+   * 'aws:PrincipalTag/kubernetes-namespace': <namespace>, 'aws:PrincipalTag/kubernetes-service-account': <service account> } }`,
+   * for the `conditions` of a statement in a resource or identity policy. The tags are transitive,
+   * so the condition also holds for the target role's session.
+   *
+   * Throws when the association disables session tags, since the condition could never hold.
+   */
+  public principalTagConditions(): { [key: string]: any } {
+    if (this.identity.sessionTagsDisabled) {
+      throw new Error(
+        '`principalTagConditions()` needs session tags, but this association has `disableSessionTags: true`, so EKS Pod Identity sends none and the conditions would never hold. ' +
+        'Remove `disableSessionTags`, or scope the policy to the role instead.',
+      );
+    }
+    return PodIdentitySessionTag.principalTagConditions({
+      clusterArn: clusterArnOf(this.identity),
+      namespace: this.namespace,
+      serviceAccount: this.serviceAccount,
+    });
+  }
+
+  /** Adds this association's trust in `pods.eks.amazonaws.com` to a `Role` of this app given in props. */
+  private trustFromAssociationRole(role: iam.IRole): void {
+    const trustPolicy = trustPolicyOf(role);
+    if (!trustPolicy) {
+      return;
+    }
+    const roleStack = Stack.of(role);
+    const stack = Stack.of(this);
+    if (roleStack !== stack) {
+      checkPortable(this.portableIdentity(), roleStack, stack, [stack], `the trust policy of role ${role.node.path}`);
+    }
+    trustPolicy.addStatements(associationRoleTrustStatement(this.identity));
+  }
+
+  /** The values of the identity that a trust policy in another stack holds, with how to fix each. */
+  private portableIdentity(): PortableValue[] {
+    const env = 'Set `env: { account, region }` on the association\'s stack.';
+    return [
+      {
+        what: 'the cluster name',
+        value: this.identity.clusterName,
+        fix: 'Give the cluster an explicit name (the `clusterName` prop of the Cluster), or import it by name with `Cluster.fromClusterAttributes()`.',
+        cycleFix: 'Import the cluster by name with `Cluster.fromClusterAttributes()` in the association\'s stack, define it in a stack of its own, or define the role in the association\'s stack.',
+      },
+      { what: 'the cluster\'s account', value: this.identity.account, fix: env },
+      { what: 'the cluster\'s region', value: this.identity.region, fix: env },
+      { what: '`namespace`', value: this.identity.namespace, fix: 'Pass the namespace as a literal.' },
+      { what: '`serviceAccount`', value: this.identity.serviceAccount, fix: 'Pass the service account as a literal.' },
+    ];
   }
 
   /** A reference to this association, for aws-cdk-lib APIs that take an `IPodIdentityAssociationRef`. */
@@ -275,11 +515,19 @@ export class PodIdentityAssociation extends Resource implements IPodIdentityAsso
   }
 }
 
-/** The role an association gets when none is given: trusted by EKS Pod Identity, no permissions. */
-function createAssociationRole(scope: Construct, removalPolicy: RemovalPolicy): iam.IRole {
-  const role = new iam.Role(scope, 'Role', {
-    assumedBy: new iam.SessionTagsPrincipal(new iam.ServicePrincipal(PODS_SERVICE_PRINCIPAL)),
-    description: `EKS Pod Identity association role for ${scope.node.path}`,
+/** The id of the warning about an imported target role, to acknowledge it with `Annotations.acknowledgeWarning()`. */
+const IMPORTED_TARGET_ROLE_WARNING = 'cdk-eks-pod-identity:importedTargetRole';
+
+/** Whether two role objects are the same role: the same object, or the same known ARN. */
+function isSameRole(a: iam.IRole, b: iam.IRole): boolean {
+  return a === b || (!Token.isUnresolved(a.roleArn) && a.roleArn === b.roleArn);
+}
+
+/** The role an association gets when none is given: trusted by EKS Pod Identity only for `trust`, no permissions. */
+function createAssociationRole(scope: Construct, trust: iam.PolicyStatement, path: string, removalPolicy: RemovalPolicy): iam.IRole {
+  const role = new AssociationRole(scope, 'Role', {
+    assumedBy: new TrustStatementsPrincipal([trust]),
+    path,
   });
   // Kept with a retained association, whose pods still assume it.
   if (removalPolicy !== RemovalPolicy.DESTROY) {

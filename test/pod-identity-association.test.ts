@@ -28,22 +28,32 @@ function associationProperties(stack: Stack): Record<string, any> {
 }
 
 describe('PodIdentityAssociation defaults', () => {
-  test('creates a role trusted by EKS Pod Identity for sts:AssumeRole and sts:TagSession, with no permissions', () => {
+  test('creates a role trusted by EKS Pod Identity for sts:AssumeRole and sts:TagSession, only for its cluster, namespace and service account, with no permissions', () => {
     // GIVEN
     const stack = newStack();
     // WHEN
-    new PodIdentityAssociation(stack, 'Association', { cluster: importedCluster(stack), namespace: 'payments', serviceAccount: 'api' });
+    const association = new PodIdentityAssociation(stack, 'Association', { cluster: importedCluster(stack), namespace: 'payments', serviceAccount: 'api' });
     // THEN
     const template = Template.fromStack(stack);
-    template.hasResourceProperties('AWS::IAM::Role', {
-      AssumeRolePolicyDocument: {
-        Statement: [{
-          Action: ['sts:AssumeRole', 'sts:TagSession'],
-          Effect: 'Allow',
-          Principal: { Service: 'pods.eks.amazonaws.com' },
-        }],
-      },
+    const roleLogicalId = stack.getLogicalId((association.role as iam.Role).node.defaultChild as iam.CfnRole);
+    expect(template.toJSON().Resources[roleLogicalId].Properties.AssumeRolePolicyDocument).toEqual({
+      Statement: [{
+        Action: ['sts:AssumeRole', 'sts:TagSession'],
+        Condition: {
+          StringEquals: {
+            'aws:RequestTag/eks-cluster-arn': { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:eks:${REGION}:${ACCOUNT}:cluster/my-cluster`]] },
+            'aws:RequestTag/kubernetes-namespace': 'payments',
+            'aws:RequestTag/kubernetes-service-account': 'api',
+          },
+        },
+        Effect: 'Allow',
+        Principal: { Service: 'pods.eks.amazonaws.com' },
+      }],
+      Version: '2012-10-17',
     });
+    // on the stack's IAM path for created roles, which the handler may pass; no description
+    expect(template.toJSON().Resources[roleLogicalId].Properties.Path).toBe('/cdk-eks-pod-identity/Stack/');
+    expect(template.toJSON().Resources[roleLogicalId].Properties.Description).toBeUndefined();
     // the only policy in the stack is the handler's
     const policies = template.findResources('AWS::IAM::Policy');
     expect(Object.keys(policies)).toEqual([expect.stringMatching(/^PodIdentityAssociationProviderHandler/), expect.stringMatching(/^PodIdentityAssociationProviderframework/)]);
@@ -68,7 +78,8 @@ describe('PodIdentityAssociation defaults', () => {
     new PodIdentityAssociation(stack, 'Association', { cluster: importedCluster(stack), namespace: 'payments', serviceAccount: 'api' });
 
     const template = Template.fromStack(stack);
-    template.hasResource(RESOURCE_TYPE, { DeletionPolicy: 'Delete', UpdateReplacePolicy: 'Delete' });
+    // Delete is CloudFormation's default, so nothing is written
+    template.hasResource(RESOURCE_TYPE, { DeletionPolicy: Match.absent(), UpdateReplacePolicy: Match.absent() });
     template.hasResource('AWS::IAM::Role', {
       Properties: { AssumeRolePolicyDocument: { Statement: [Match.objectLike({ Principal: { Service: 'pods.eks.amazonaws.com' } })] } },
       DeletionPolicy: Match.absent(),
@@ -152,6 +163,16 @@ describe('PodIdentityAssociation props', () => {
     Tags.of(stack).add('cost-center', '42');
 
     expect(associationProperties(stack).Tags).toEqual({ 'team': 'payments', 'env': 'prod', 'cost-center': '42' });
+  });
+
+  test.each([
+    [true, true],
+    [false, undefined],
+  ])('adoptExisting %s writes AdoptExisting %s', (adoptExisting, expected) => {
+    const stack = newStack();
+    new PodIdentityAssociation(stack, 'Association', { cluster: importedCluster(stack), namespace: 'payments', serviceAccount: 'api', adoptExisting });
+
+    expect(associationProperties(stack).AdoptExisting).toBe(expected);
   });
 
   test('RETAIN keeps the association and the role it created', () => {
@@ -301,7 +322,11 @@ describe('the shared provider', () => {
             Action: 'iam:PassRole',
             Condition: { StringEquals: { 'iam:PassedToService': 'pods.eks.amazonaws.com' } },
             Effect: 'Allow',
-            Resource: [`arn:aws:iam::${ACCOUNT}:role/shared`, stack.resolve(c.role.roleArn)],
+            // the roles associations create share one IAM path; given roles are listed
+            Resource: [
+              { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:iam::${ACCOUNT}:role/cdk-eks-pod-identity/Stack/*`]] },
+              `arn:aws:iam::${ACCOUNT}:role/shared`,
+            ],
           },
         ],
         Version: '2012-10-17',
@@ -370,18 +395,24 @@ describe('validation', () => {
     expect(() => Template.fromStack(stack)).toThrow(/`policy` is not a valid session policy: A PolicyStatement used in an identity-based policy cannot specify any IAM principals/);
   });
 
-  test('rejects 51 tags, counting Tags.of()', () => {
+  test('rejects 50 tags, counting Tags.of(): one of the 50 EKS allows is the owner mark', () => {
     const stack = newStack();
-    const tags = Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`key-${i}`, 'v']));
+    const tags = Object.fromEntries(Array.from({ length: 49 }, (_, i) => [`key-${i}`, 'v']));
     associate(stack, { tags });
     Tags.of(stack).add('one-more', 'v');
-    expect(() => Template.fromStack(stack)).toThrow(/`tags` may hold at most 50 tags \(EKS allows 50 per association\), got: 51/);
+    expect(() => Template.fromStack(stack)).toThrow(/`tags` may hold at most 49 tags \(EKS allows 50 per association, 1 of them used by this library\), got: 50/);
   });
 
-  test('accepts 50 tags', () => {
+  test('accepts 49 tags', () => {
     const stack = newStack();
-    associate(stack, { tags: Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`key-${i}`, 'v'])) });
-    expect(Object.keys(associationProperties(stack).Tags)).toHaveLength(50);
+    associate(stack, { tags: Object.fromEntries(Array.from({ length: 49 }, (_, i) => [`key-${i}`, 'v'])) });
+    expect(Object.keys(associationProperties(stack).Tags)).toHaveLength(49);
+  });
+
+  test('rejects the owner mark\'s key as a user tag', () => {
+    const stack = newStack();
+    associate(stack, { tags: { 'cdk-eks-pod-identity:owner': 'me' } });
+    expect(() => Template.fromStack(stack)).toThrow('`tags` key "cdk-eks-pod-identity:owner" is reserved for the owner mark of the association. Rename the key.');
   });
 
   test.each([

@@ -27,6 +27,14 @@ export interface AssociationResourceProperties {
   readonly Policy?: string;
   /** User tags; absent when there are none. */
   readonly Tags?: Record<string, string>;
+  /** Take over an existing association that this stack did not create; absent means false. */
+  readonly AdoptExisting?: string | boolean;
+  /**
+   * The external id the target role's generated trust requires (session tags disabled), in the
+   * format the EKS User Guide documents; the handler fails when EKS returns another `externalId`.
+   * Absent when the construct generated no external-id trust.
+   */
+  readonly ExpectedExternalId?: string;
 }
 
 /** Names of the resource properties, for code that must refer to them by name. */
@@ -39,6 +47,8 @@ export const PROPERTY = {
   disableSessionTags: 'DisableSessionTags',
   policy: 'Policy',
   tags: 'Tags',
+  adoptExisting: 'AdoptExisting',
+  expectedExternalId: 'ExpectedExternalId',
 } as const satisfies Record<string, keyof AssociationResourceProperties>;
 
 /** The `Data` the handler returns; each key is a `Fn::GetAtt` attribute of the custom resource. */
@@ -55,6 +65,13 @@ export const ATTRIBUTE = {
   associationId: 'AssociationId',
   externalId: 'ExternalId',
 } as const satisfies Record<string, keyof AssociationResponseData>;
+
+/**
+ * The tag with which the handler marks each association it creates or takes over with its owner:
+ * the stack (by the unique part of its id) and the logical id of the resource. It is not a user
+ * tag: user tags cannot use the key, tag updates never remove it, and it counts against the limit.
+ */
+export const OWNER_TAG_KEY = 'cdk-eks-pod-identity:owner';
 
 /** The service principal that assumes association roles. */
 export const PODS_SERVICE_PRINCIPAL = 'pods.eks.amazonaws.com';

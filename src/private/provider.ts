@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Duration, Names, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as cr from 'aws-cdk-lib/custom-resources';
@@ -42,6 +42,12 @@ export class PodIdentityAssociationProvider extends Construct {
   /** The onEvent handler. */
   public readonly handler: lambda.Function;
 
+  /**
+   * The IAM path of every association role created in this stack. The handler may pass any role
+   * on it, so its policy does not grow with each association (IAM limits policy sizes).
+   */
+  public readonly createdRolePath: string;
+
   private readonly onClusters: iam.PolicyStatement;
   private readonly onAssociations: iam.PolicyStatement;
   private readonly passRole: iam.PolicyStatement;
@@ -79,8 +85,11 @@ export class PodIdentityAssociationProvider extends Construct {
         'eks:UntagResource',
       ],
     });
+    const stack = Stack.of(this);
+    this.createdRolePath = `/cdk-eks-pod-identity/${Names.uniqueId(stack)}/`;
     this.passRole = new iam.PolicyStatement({
       actions: ['iam:PassRole'],
+      resources: [stack.formatArn({ service: 'iam', region: '', resource: 'role', resourceName: `${this.createdRolePath.slice(1)}*` })],
       conditions: { StringEquals: { 'iam:PassedToService': PODS_SERVICE_PRINCIPAL } },
     });
     for (const statement of [this.onClusters, this.onAssociations, this.passRole]) {
@@ -95,10 +104,11 @@ export class PodIdentityAssociationProvider extends Construct {
 
   /**
    * Lets the handler manage associations on `clusterName` (a cluster in this stack's account and
-   * region) and pass `roleArn` to EKS Pod Identity. Each resource is listed once however many
+   * region) and pass `givenRole`, a role the user gave rather than one created on
+   * `createdRolePath`, to EKS Pod Identity. Each resource is listed once however many
    * associations share it.
    */
-  public grantAssociation(clusterName: string, roleArn: string): void {
+  public grantAssociation(clusterName: string, givenRole?: iam.IRole): void {
     const stack = Stack.of(this);
     this.addOnce(this.onClusters, stack.formatArn({ service: 'eks', resource: 'cluster', resourceName: clusterName }));
     this.addOnce(this.onAssociations, stack.formatArn({
@@ -106,7 +116,9 @@ export class PodIdentityAssociationProvider extends Construct {
       resource: 'podidentityassociation',
       resourceName: `${clusterName}/*`,
     }));
-    this.addOnce(this.passRole, roleArn);
+    if (givenRole) {
+      this.addOnce(this.passRole, givenRole.roleArn);
+    }
   }
 
   private addOnce(statement: iam.PolicyStatement, resource: string): void {

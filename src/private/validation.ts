@@ -43,15 +43,17 @@ export function validateServiceAccount(serviceAccount: string): void {
 /**
  * Returns one message per problem in the final tag set (props tags plus `Tags.of()` tags).
  *
- * @param reservedTagCount tags the library itself adds to the association, which count against the limit
+ * @param reserved tags the library itself adds to the association (key and purpose): users may not
+ * use their keys, and they count against the limit
  */
-export function tagProblems(tags: Record<string, string>, reservedTagCount = 0): string[] {
+export function tagProblems(tags: Record<string, string>, reserved: Record<string, string> = {}): string[] {
   const problems: string[] = [];
-  const limit = MAX_TAGS - reservedTagCount;
+  const reservedCount = Object.keys(reserved).length;
+  const limit = MAX_TAGS - reservedCount;
   const keys = Object.keys(tags);
   if (keys.length > limit) {
     problems.push(
-      `\`tags\` may hold at most ${limit} tags (EKS allows ${MAX_TAGS} per association${reservedTagCount ? `, ${reservedTagCount} of them used by this library` : ''}), got: ${keys.length} ` +
+      `\`tags\` may hold at most ${limit} tags (EKS allows ${MAX_TAGS} per association${reservedCount ? `, ${reservedCount} of them used by this library` : ''}), got: ${keys.length} ` +
       '(tags from props and from Tags.of() together). Remove some, or exclude this association from a Tags.of() aspect with `excludeResourceTypes`.',
     );
   }
@@ -62,6 +64,9 @@ export function tagProblems(tags: Record<string, string>, reservedTagCount = 0):
     }
     if (key.length < 1 || key.length > MAX_TAG_KEY) {
       problems.push(`\`tags\` keys must be 1 to ${MAX_TAG_KEY} characters long, got: ${JSON.stringify(key)} (${key.length} characters). Shorten the key.`);
+    }
+    if (key in reserved) {
+      problems.push(`\`tags\` key ${JSON.stringify(key)} is reserved for ${reserved[key]}. Rename the key.`);
     }
     if (RESERVED_TAG_PREFIX.test(key)) {
       problems.push(`\`tags\` keys must not start with "aws:", which AWS reserves, got: ${JSON.stringify(key)}. Rename the key.`);

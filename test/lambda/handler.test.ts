@@ -1,14 +1,17 @@
+import { OWNER_TAG_KEY } from '../../src/private/contract';
 import { EksEndpoint, startEksEndpoint } from '../fixtures/eks-endpoint';
 import {
   ACCOUNT,
+  BundledHandler,
   Handler,
   REGION,
+  STACK_ID,
   TemplateProperties,
   captureLogs,
   createEvent,
   deleteEvent,
   lambdaContext,
-  loadBundledHandler,
+  startBundledHandler,
   updateEvent,
 } from '../fixtures/handler-harness';
 
@@ -19,16 +22,21 @@ const POLICY = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Al
 const ASSOCIATION_ARN = new RegExp(`^arn:aws:eks:${REGION}:${ACCOUNT}:podidentityassociation/my-cluster/a-[a-z0-9]{17}$`);
 
 const BASE: TemplateProperties = { ClusterName: 'my-cluster', Namespace: 'payments', ServiceAccount: 'api', RoleArn: ROLE };
+/** The owner mark of logical id `Association` in the harness's stack: `<stack uuid>/<logical id>`. */
+const OWNER = { [OWNER_TAG_KEY]: `${STACK_ID.split('/')[2]}/Association` };
 
 let endpoint: EksEndpoint;
+let lambda: BundledHandler;
 let handler: Handler;
 let logs: ReturnType<typeof captureLogs>;
 
 beforeAll(async () => {
   endpoint = await startEksEndpoint({ clusters: ['my-cluster', 'other-cluster'] });
-  handler = loadBundledHandler(endpoint.url);
+  lambda = await startBundledHandler(endpoint.url);
+  handler = lambda.invoke;
 });
 afterAll(async () => {
+  await lambda.stop();
   await endpoint.close();
 });
 beforeEach(() => {
@@ -60,7 +68,7 @@ describe('Create', () => {
     // THEN
     expect(operations()).toEqual(['CreatePodIdentityAssociation']);
     expect(endpoint.calls[0].params).toEqual({ clusterName: 'my-cluster' });
-    expect(endpoint.calls[0].body).toEqual({ namespace: 'payments', serviceAccount: 'api', roleArn: ROLE, clientRequestToken: event.RequestId });
+    expect(endpoint.calls[0].body).toEqual({ namespace: 'payments', serviceAccount: 'api', roleArn: ROLE, tags: OWNER, clientRequestToken: event.RequestId });
     const [stored] = endpoint.associations();
     expect(response).toEqual({
       PhysicalResourceId: stored.associationArn,
@@ -82,7 +90,7 @@ describe('Create', () => {
       targetRoleArn: TARGET_ROLE,
       disableSessionTags: true,
       policy: POLICY,
-      tags: { team: 'payments' },
+      tags: { team: 'payments', ...OWNER },
       clientRequestToken: event.RequestId,
     });
     const [stored] = endpoint.associations();
@@ -115,7 +123,7 @@ describe('Create', () => {
 
     expect(operations()).toEqual(['CreatePodIdentityAssociation', 'CreatePodIdentityAssociation', 'CreatePodIdentityAssociation']);
     expect(endpoint.associations().map(a => a.associationArn)).toEqual([response.PhysicalResourceId]);
-    expect(logs.lines().filter(line => line.event === 'role-not-propagated-yet')).toHaveLength(2);
+    expect(logs.lines().filter(line => line.event === 'retry').map(line => line.reason)).toEqual(['role-not-propagated', 'role-not-propagated']);
   });
 
   test('gives up on a role that never appears before the Lambda times out, and says what to do', async () => {
@@ -127,22 +135,24 @@ describe('Create', () => {
     await expect(result).rejects.toThrow(new RegExp(
       '^Could not create the Pod Identity association of service account "payments/api" in EKS cluster "my-cluster" with role ' + ROLE +
       ': EKS answered InvalidParameterException \\(HTTP 400\\): Role provided in the request does not exist\\. ' +
-      `The role ${ROLE} still did not exist after \\d+ s of retries`,
+      `The role ${ROLE} still did not exist after \\d+ attempts over \\d+ s`,
     ));
     expect(Date.now() - started).toBeLessThan(5_000);
     expect(endpoint.associations()).toEqual([]);
   });
 
-  test('a service account that already has an association fails with its id and the way out', async () => {
+  test('a service account that already has an association this stack did not create fails with its id and both ways out', async () => {
     const existing = endpoint.seedAssociation({ clusterName: 'my-cluster', namespace: 'payments', serviceAccount: 'api', roleArn: OTHER_ROLE });
 
     await expect(handler(createEvent(BASE))).rejects.toThrow(
       `Could not create the Pod Identity association of service account "payments/api" in EKS cluster "my-cluster" with role ${ROLE}: ` +
       `EKS answered ResourceInUseException (HTTP 409): Association already exists: ${existing.associationId}. ` +
-      `EKS allows one association per service account and this one already has ${existing.associationId}. ` +
-      `Delete it (aws eks delete-pod-identity-association --cluster-name my-cluster --association-id ${existing.associationId}) or remove the other definition, then retry the deployment.`,
+      `Association ${existing.associationId} already holds service account "payments/api" and this stack did not create it (owner: none); EKS allows one per service account. ` +
+      `Either delete it (aws eks delete-pod-identity-association --cluster-name my-cluster --association-id ${existing.associationId}) and deploy again, ` +
+      'or set `adoptExisting: true` on this PodIdentityAssociation to take it over: it is then updated to this configuration and deleted with this stack.',
     );
-    expect(endpoint.associations()).toEqual([expect.objectContaining({ associationId: existing.associationId, roleArn: OTHER_ROLE })]);
+    expect(operations()).toEqual(['CreatePodIdentityAssociation', 'DescribePodIdentityAssociation']);
+    expect(endpoint.associations()).toEqual([expect.objectContaining({ associationId: existing.associationId, roleArn: OTHER_ROLE, tags: {} })]);
   });
 
   test('an unknown cluster fails with a message that names it', async () => {
@@ -238,7 +248,8 @@ describe('Update', () => {
     expect(endpoint.calls[0].params).toEqual({ resourceArn: arn });
     expect(endpoint.calls[0].query).toEqual({ tagKeys: 'owner' });
     expect(endpoint.calls[1].body).toEqual({ tags: { env: 'prod', tier: '1' } });
-    expect(endpoint.associations()[0].tags).toEqual({ team: 'payments', env: 'prod', tier: '1' });
+    // the owner mark is not a user tag: it stays
+    expect(endpoint.associations()[0].tags).toEqual({ team: 'payments', env: 'prod', tier: '1', ...OWNER });
   });
 
   test('nothing changed: no call at all', async () => {
@@ -286,7 +297,8 @@ describe('Delete', () => {
 
     const response = await handler(deleteEvent(arn, BASE));
 
-    expect(operations()).toEqual(['DeletePodIdentityAssociation']);
+    // one read to check the owner mark, one write
+    expect(operations()).toEqual(['DescribePodIdentityAssociation', 'DeletePodIdentityAssociation']);
     expect(response).toEqual({ PhysicalResourceId: arn });
     expect(endpoint.associations()).toEqual([]);
   });
@@ -306,13 +318,15 @@ describe('Delete', () => {
     expect(operations()).toEqual([]);
   });
 
-  test('any other failure fails the request with what was asked and what AWS answered', async () => {
+  test('a failure that outlasts the retries fails the request with what was asked and what AWS answered, within the time left', async () => {
     const arn = await created();
-    endpoint.injectFault({ kind: 'server-error', times: 100, operation: 'DeletePodIdentityAssociation' });
+    endpoint.injectFault({ kind: 'server-error', times: 1000, operation: 'DeletePodIdentityAssociation' });
+    const started = Date.now();
 
-    await expect(handler(deleteEvent(arn, BASE))).rejects.toThrow(
-      /^Could not delete Pod Identity association a-[a-z0-9]{17} in EKS cluster "my-cluster": EKS answered ServerException \(HTTP 500\): .*EKS kept refusing after the SDK's retries; retry the deployment later\.$/,
+    await expect(handler(deleteEvent(arn, BASE), lambdaContext(6_000))).rejects.toThrow(
+      /^Could not delete Pod Identity association a-[a-z0-9]{17} in EKS cluster "my-cluster": EKS answered ServerException \(HTTP 500\): .*\. EKS kept failing after \d+ attempts over \d+ s, until the time left to this Lambda invocation ran out; retry the deployment later\.$/,
     );
+    expect(Date.now() - started).toBeLessThan(6_000);
     expect(endpoint.associations()).toHaveLength(1);
   });
 });
@@ -331,12 +345,15 @@ describe('requests the handler refuses before calling AWS', () => {
     ['a session tags flag that is not a boolean', { DisableSessionTags: 'yes' }, 'DisableSessionTags must be true or false, got: "yes"'],
     ['a policy that is not JSON', { Policy: '{not json' }, 'Policy must be a JSON policy document, got 9 characters that do not parse as JSON'],
     ['tags that are not strings', { Tags: { team: 1 } }, 'Tags values must be strings, got: 1 for key "team"'],
-    ['an unknown property', { RoleARN: ROLE }, 'unknown properties RoleARN; expected only ClusterName, Namespace, ServiceAccount, RoleArn, TargetRoleArn, DisableSessionTags, Policy, Tags'],
+    ['an unknown property', { RoleARN: ROLE }, 'unknown properties RoleARN; expected only ClusterName, Namespace, ServiceAccount, RoleArn, '],
+    ['the owner tag among the user tags', { Tags: OWNER }, `Tags must not use the key ${OWNER_TAG_KEY}, which marks the association's owner`],
+    ['an adoptExisting flag that is not a boolean', { AdoptExisting: 1 }, 'AdoptExisting must be true or false, got: 1'],
   ])('%s', async (_, change, problem) => {
     const event = createEvent(BASE);
     const broken = { ...event, ResourceProperties: { ...event.ResourceProperties, ...change } };
 
-    await expect(handler(broken)).rejects.toThrow(`Invalid ResourceProperties for Custom::EksPodIdentityAssociation: ${problem}. Nothing was sent to EKS.`);
+    await expect(handler(broken)).rejects.toThrow(`Invalid ResourceProperties for Custom::EksPodIdentityAssociation: ${problem}`);
+    await expect(handler(broken)).rejects.toThrow('. Nothing was sent to EKS.');
     expect(operations()).toEqual([]);
   });
 
@@ -359,5 +376,41 @@ describe('logs', () => {
     expect(logs.lines().map(line => line.event)).toEqual(['request', 'created']);
     expect(logs.lines()[1]).toEqual({ event: 'created', associationId: expect.stringMatching(/^a-/), policyBytes: POLICY.length });
     expect(logs.raw().join('\n')).not.toContain('s3:GetObject');
+  });
+});
+
+describe('a target-role trust generated with an external id (session tags disabled)', () => {
+  const EXPECTED = `${REGION}/${ACCOUNT}/my-cluster/payments/api`;
+  const withExternalIdTrust: TemplateProperties = { ...BASE, TargetRoleArn: TARGET_ROLE, DisableSessionTags: true, ExpectedExternalId: EXPECTED };
+
+  test('succeeds when EKS reports the external id the trust requires', async () => {
+    endpoint.setExternalIdFormat('user-guide');
+
+    const response = await handler(createEvent(withExternalIdTrust));
+
+    expect(response.Data?.ExternalId).toBe(EXPECTED);
+    expect(endpoint.associations()).toHaveLength(1);
+  });
+
+  test('a create fails, and removes what it created, when EKS reports another external id', async () => {
+    endpoint.setExternalIdFormat('random');
+
+    await expect(handler(createEvent(withExternalIdTrust))).rejects.toThrow(new RegExp(
+      `^Could not give service account "payments/api" in EKS cluster "my-cluster" target role ${TARGET_ROLE}: ` +
+      'EKS reports the external id "[0-9a-f-]{36}" for association a-[a-z0-9]{17}, ' +
+      `but the trust this library generated for the target role requires "${EXPECTED}"`,
+    ));
+    expect(operations()).toEqual(['CreatePodIdentityAssociation', 'DeletePodIdentityAssociation']);
+    expect(endpoint.associations()).toEqual([]);
+  });
+
+  test('an update that sets the target role fails when EKS reports another external id, and leaves the association for the rollback', async () => {
+    endpoint.setExternalIdFormat('random');
+    const noTags = { ...BASE, DisableSessionTags: true };
+    const arn = await created(noTags);
+
+    await expect(handler(updateEvent(arn, noTags, withExternalIdTrust))).rejects.toThrow(`requires "${EXPECTED}"`);
+    expect(operations()).toEqual(['UpdatePodIdentityAssociation']);
+    expect(endpoint.associations()).toHaveLength(1);
   });
 });

@@ -1,0 +1,69 @@
+import { Lazy, PhysicalName, Stack, Token } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { Construct } from 'constructs';
+
+/**
+ * The role an association creates when none is given. Its name is generated only where needed
+ * (`PhysicalName.GENERATE_IF_NEEDED`): when CDK references it from another environment, or when a
+ * trust policy in another stack or account must name it (`portableArn()`), with the same name in
+ * both cases.
+ */
+export class AssociationRole extends iam.Role {
+  private nameRequired = false;
+
+  constructor(scope: Construct, id: string, props: iam.RoleProps) {
+    super(scope, id, { ...props, roleName: PhysicalName.GENERATE_IF_NEEDED });
+    const resource = this.node.defaultChild as iam.CfnRole;
+    const nameWhenReferencedAcrossEnvironments = resource.roleName;
+    resource.roleName = Lazy.string({
+      produce: () => this.nameRequired ? this.generatePhysicalName() : nameWhenReferencedAcrossEnvironments,
+    });
+  }
+
+  /**
+   * The role's ARN as a value without a reference to this stack, for a template of another stack;
+   * gives the role its generated name. Undefined when the stack's account or region is unknown
+   * (a name cannot be generated then).
+   */
+  public portableArn(): string | undefined {
+    const stack = Stack.of(this);
+    if (Token.isUnresolved(stack.account) || Token.isUnresolved(stack.region)) {
+      return undefined;
+    }
+    this.nameRequired = true;
+    return roleArn(stack, (this.node.defaultChild as iam.CfnRole).path ?? '/', this.generatePhysicalName());
+  }
+}
+
+/**
+ * The ARN of `role` as a value that references no resource of its stack, when it can be known at
+ * synth time: the created role (with its generated name), a `Role` with an explicit `roleName`,
+ * or an imported role.
+ */
+export function portableRoleArn(role: iam.IRole): string | undefined {
+  if (role instanceof AssociationRole) {
+    return role.portableArn();
+  }
+  if (iam.Role.isRole(role)) {
+    const resource = role.node.defaultChild as iam.CfnRole;
+    if (typeof resource.roleName === 'string' && !Token.isUnresolved(resource.roleName) && (resource.path === undefined || !Token.isUnresolved(resource.path))) {
+      return roleArn(Stack.of(role), resource.path ?? '/', resource.roleName);
+    }
+    return undefined;
+  }
+  return role.roleArn;
+}
+
+/** The trust policy of a role of this app, or undefined for an imported role, whose trust cannot be edited here. */
+export function trustPolicyOf(role: iam.IRole): iam.PolicyDocument | undefined {
+  return iam.Role.isRole(role) ? role.assumeRolePolicy : undefined;
+}
+
+/** How a message names a role: its ARN when known, else its construct path. */
+export function describeRole(role: iam.IRole): string {
+  return Token.isUnresolved(role.roleArn) ? role.node.path : role.roleArn;
+}
+
+function roleArn(stack: Stack, path: string, name: string): string {
+  return stack.formatArn({ service: 'iam', region: '', resource: 'role', resourceName: `${path.slice(1)}${name}` });
+}
