@@ -46,7 +46,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
   },
   eslintOptions: {
     dirs: ['src'],
-    devdirs: ['test', 'lambda', 'examples', 'projenrc'],
+    devdirs: ['test', 'lambda', 'examples', 'projenrc', 'bench'],
   },
 
   jestOptions: {
@@ -76,13 +76,13 @@ project.bundler.addBundle('lambda/handler.ts', {
     '--supported:dynamic-import': 'false',
   },
 });
-for (const path of ['/lambda/', '/examples/', '/.ci/']) {
+for (const path of ['/lambda/', '/examples/', '/.ci/', '/bench/']) {
   project.npmignore?.exclude(path);
 }
 project.testTask.prependSpawn(project.bundler.bundleTask);
 
-// Type-checking (and eslint's project service) for the handler and the examples, which jsii does not compile.
-for (const dir of ['lambda', 'examples']) {
+// Type-checking (and eslint's project service) for the handler, the examples and the benchmark, which jsii does not compile.
+for (const dir of ['lambda', 'examples', 'bench']) {
   new JsonFile(project, `${dir}/tsconfig.json`, {
     obj: {
       extends: '../tsconfig.json',
@@ -97,6 +97,14 @@ project.addTask('synth:example', {
   steps: [
     { spawn: project.bundler.bundleTask.name },
     { exec: 'ts-node --project examples/tsconfig.json examples/app.ts' },
+  ],
+});
+
+project.addTask('bench', {
+  description: 'Benchmark PodIdentityAssociation against a hand-written iam.Role + CfnPodIdentityAssociation (not part of the tests). Args: [--markdown <file>] [--quick]',
+  steps: [
+    { spawn: project.bundler.bundleTask.name },
+    { exec: 'ts-node --project bench/tsconfig.json bench/run.ts', receiveArgs: true },
   ],
 });
 
