@@ -15,13 +15,33 @@ const project = new awscdk.AwsCdkConstructLibrary({
   name: 'cdk-eks-pod-identity',
   description:
     'AWS CDK L2 construct for Amazon EKS Pod Identity associations: created roles, role chaining with target roles, session policies and tags, through a shared custom resource.',
-  keywords: ['cdk', 'awscdk', 'aws-cdk', 'eks', 'pod-identity', 'iam', 'kubernetes'],
+  keywords: ['cdk', 'awscdk', 'aws-cdk', 'eks', 'pod-identity', 'iam', 'kubernetes', 'eks-pod-identity', 'role-chaining'],
   author: 'cdk-eks-pod-identity maintainers',
   authorAddress: 'maintainers@users.noreply.r-seed-98dc5d1f.example',
   authorOrganization: true,
   repositoryUrl: 'https://github.com/cdk-eks-pod-identity/cdk-eks-pod-identity.git',
   license: 'Apache-2.0',
   stability: 'experimental',
+
+  // The jsii targets; each one also adds its publish job to the release workflow.
+  publishToPypi: {
+    distName: 'cdk-eks-pod-identity',
+    module: 'cdk_eks_pod_identity',
+  },
+  publishToMaven: {
+    javaPackage: 'io.github.cdkekspodidentity',
+    mavenGroupId: 'io.github.cdk-eks-pod-identity',
+    mavenArtifactId: 'cdk-eks-pod-identity',
+  },
+  publishToNuget: {
+    dotNetNamespace: 'CdkEksPodIdentity',
+    packageId: 'CdkEksPodIdentity',
+  },
+  publishToGo: {
+    // The bindings are pushed to this repository; the Go module is <moduleName>/<packageName>.
+    moduleName: 'github.com/cdk-eks-pod-identity/cdk-eks-pod-identity-go',
+    packageName: 'cdkekspodidentity',
+  },
   defaultReleaseBranch: 'main',
   packageManager: javascript.NodePackageManager.NPM,
   projenrcTs: true,
@@ -33,6 +53,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
 
   devDeps: [
     `@aws-sdk/client-eks@${AWS_SDK_CLIENT_EKS}`,
+    // cdk-nag 3 requires aws-cdk-lib 2.257+ and 2.38 constructs 10.5.1; the tests run against the minimum we support.
+    'cdk-nag@2.37.55',
   ],
 
   bundlerOptions: {
@@ -57,7 +79,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
     },
   },
 
-  gitignore: ['/assets/', '/examples/cdk.out/'],
+  // .jsii.tabl.json: the sample translations rosetta:check writes; generated, and shipped in the npm package.
+  gitignore: ['/assets/', '/examples/cdk.out/', '/.jsii.tabl.json'],
 });
 
 // The custom-resource handler, bundled with its pinned SDK into assets/lambda/handler/index.js.
@@ -93,10 +116,34 @@ for (const dir of ['lambda', 'examples', 'bench']) {
 }
 
 project.addTask('synth:example', {
-  description: 'Bundle the handler and synthesize the example app to CloudFormation (no AWS account needed)',
+  description: 'Bundle the handler and synthesize the three example apps of examples/ to CloudFormation, in one process (no AWS account needed)',
   steps: [
     { spawn: project.bundler.bundleTask.name },
-    { exec: 'ts-node --project examples/tsconfig.json examples/app.ts' },
+    { exec: 'ts-node --project examples/tsconfig.json examples/synth.ts' },
+  ],
+});
+
+// Every TypeScript sample of README.md and of the docstrings must compile (with the fixtures in
+// rosetta/) and translate to each jsii language. The translations (.jsii.tabl.json) ship in the
+// npm package, so the Python, Java, .NET and Go packages and Construct Hub show translated samples.
+const rosettaCheck = project.addTask('rosetta:check', {
+  description: 'Compile and translate every code sample of README.md and the docstrings (jsii-rosetta --strict); needs a compiled assembly',
+  steps: [{ exec: 'jsii-rosetta extract --strict' }],
+});
+project.postCompileTask.spawn(rosettaCheck);
+
+// The full Python, Java, .NET and Go packages are built only in the release workflow, which reaches
+// their registries; generating the source of each needs no toolchain and no network.
+const JSII_TARGETS = ['python', 'java', 'dotnet', 'go'];
+project.addTask('pacmak:code-only', {
+  description: `Generate the ${JSII_TARGETS.join(', ')} bindings as source code only, into a throwaway directory; fails if any target fails. Needs a compiled assembly`,
+  env: { PACMAK_OUTDIR: '$(mktemp -d)' },
+  steps: [
+    ...JSII_TARGETS.map(target => ({
+      name: `pacmak ${target}`,
+      exec: `jsii-pacmak --code-only --targets ${target} --outdir "$PACMAK_OUTDIR"`,
+    })),
+    { exec: 'rm -rf "$PACMAK_OUTDIR"' },
   ],
 });
 

@@ -35,6 +35,12 @@ interface Outcome {
   readonly created: boolean;
 }
 
+/** How `send()` makes a call: within which deadline, and what its log line says beyond the operation. */
+interface SendOptions {
+  readonly deadline?: Deadline;
+  readonly fields?: Record<string, unknown>;
+}
+
 /** Options of one SDK call (abort at the deadline, per-attempt timeout). */
 type CallOptions = ReturnType<Deadline['callOptions']>;
 
@@ -122,8 +128,8 @@ export class AssociationLifecycle {
         this.log('left-alone', { associationId: current.associationId, owner: ownerMarkOf(existing.tags), addOn: existing.ownerArn });
         return { PhysicalResourceId: physicalResourceId };
       }
-      await this.send(failed, 'DeletePodIdentityAssociation', options => this.eks.send(new DeletePodIdentityAssociationCommand(addressOf(current)), options));
-      this.log('deleted', { associationId: current.associationId });
+      await this.send(failed, 'DeletePodIdentityAssociation', options => this.eks.send(new DeletePodIdentityAssociationCommand(addressOf(current)), options),
+        { fields: { associationId: current.associationId } });
     } catch (error) {
       if (!isNotFound(error)) {
         throw error;
@@ -168,8 +174,7 @@ export class AssociationLifecycle {
         tags: { ...declared.tags, ...owner.tag },
         // CloudFormation's request id: a retried request returns the association it created first.
         clientRequestToken: requestId,
-      }), options));
-      this.log('created', { associationId: association?.associationId, policyBytes: declared.policy?.length });
+      }), options), { fields: { policyBytes: declared.policy?.length } });
       return { association: definedAssociation(association, failed), created: true };
     } catch (error) {
       const existingId = existingAssociationId(error instanceof AssociationRequestError ? error.cause : undefined);
@@ -237,12 +242,13 @@ export class AssociationLifecycle {
         clusterName: declared.clusterName,
         namespace: declared.namespace,
         serviceAccount: declared.serviceAccount,
-      }), options), cleanup);
+      }), options), { deadline: cleanup });
       for (const summary of associations) {
         const location = { clusterName: declared.clusterName, associationId: summary.associationId! };
         const existing = await this.describe(location, failed, cleanup);
         if (!existing.ownerArn && owner.owns(existing.tags)) {
-          await this.send(failed, 'DeletePodIdentityAssociation', options => this.eks.send(new DeletePodIdentityAssociationCommand(location), options), cleanup);
+          await this.send(failed, 'DeletePodIdentityAssociation', options => this.eks.send(new DeletePodIdentityAssociationCommand(location), options),
+            { deadline: cleanup, fields: { associationId: location.associationId } });
           this.log('removed-unanswered-create', { associationId: location.associationId });
         }
       }
@@ -270,14 +276,13 @@ export class AssociationLifecycle {
       associationId: current.associationId,
       ...changes,
       clientRequestToken: requestId,
-    }), options));
-    this.log('updated', { associationId: current.associationId, changed: Object.keys(changes), policyBytes: changes.policy?.length });
+    }), options), { fields: { changed: Object.keys(changes), policyBytes: changes.policy?.length } });
     return definedAssociation(association, failed);
   }
 
   private async describe(location: AssociationLocation, failed: FailedAction, deadline = this.deadline): Promise<PodIdentityAssociation> {
     const { association } = await this.send(failed, 'DescribePodIdentityAssociation',
-      options => this.eks.send(new DescribePodIdentityAssociationCommand(addressOf(location)), options), deadline);
+      options => this.eks.send(new DescribePodIdentityAssociationCommand(addressOf(location)), options), { deadline });
     return definedAssociation(association, failed);
   }
 
@@ -304,13 +309,13 @@ export class AssociationLifecycle {
     });
     if (removed.length > 0) {
       await this.send(failed(`remove tags ${removed.join(', ')} from`), 'UntagResource',
-        options => this.eks.send(new UntagResourceCommand({ resourceArn: current.arn, tagKeys: removed }), options));
-      this.log('untagged', { associationId: current.associationId, keys: removed });
+        options => this.eks.send(new UntagResourceCommand({ resourceArn: current.arn, tagKeys: removed }), options),
+        { fields: { associationId: current.associationId, keys: removed } });
     }
     if (Object.keys(set).length > 0) {
       await this.send(failed(`set tags ${Object.keys(set).join(', ')} on`), 'TagResource',
-        options => this.eks.send(new TagResourceCommand({ resourceArn: current.arn, tags: set }), options));
-      this.log('tagged', { associationId: current.associationId, keys: Object.keys(set) });
+        options => this.eks.send(new TagResourceCommand({ resourceArn: current.arn, tags: set }), options),
+        { fields: { associationId: current.associationId, keys: Object.keys(set) } });
     }
   }
 
@@ -332,8 +337,7 @@ export class AssociationLifecycle {
         await this.send(createAction(declared), 'DeletePodIdentityAssociation', options => this.eks.send(new DeletePodIdentityAssociationCommand({
           clusterName: declared.clusterName,
           associationId: data.AssociationId,
-        }), options), this.deadline.forCleanup());
-        this.log('deleted', { associationId: data.AssociationId, reason: 'unexpected external id' });
+        }), options), { deadline: this.deadline.forCleanup(), fields: { associationId: data.AssociationId, reason: 'unexpected external id' } });
       }
       throw new Error(
         `Could not give service account "${declared.namespace}/${declared.serviceAccount}" in EKS cluster "${declared.clusterName}" target role ${declared.targetRoleArn}: ` +
@@ -349,13 +353,22 @@ export class AssociationLifecycle {
    * Sends one call, retried within the deadline while its failure is worth retrying, and turns a
    * final failure into an error that says what was asked and what EKS answered.
    */
-  private async send<T>(failed: FailedAction, operation: string, call: (options: CallOptions) => Promise<T>, deadline = this.deadline): Promise<T> {
+  private async send<T>(failed: FailedAction, operation: string, call: (options: CallOptions) => Promise<T>, how: SendOptions = {}): Promise<T> {
+    const deadline = how.deadline ?? this.deadline;
+    const started = Date.now();
     try {
-      return await retryWithinDeadline(deadline, this.log, operation, () => call(deadline.callOptions()));
+      const result = await retryWithinDeadline(deadline, this.log, operation, () => call(deadline.callOptions()));
+      const association = (result as { association?: PodIdentityAssociation }).association;
+      this.log(operation, { associationId: association?.associationId, ...how.fields, ms: Date.now() - started });
+      return result;
     } catch (error) {
-      throw new AssociationRequestError(failed, error);
+      const failure = new AssociationRequestError(failed, error);
+      const answer = failure.cause instanceof Error ? failure.cause.name : String(failure.cause);
+      this.log(operation, { ...how.fields, ms: Date.now() - started, error: answer });
+      throw failure;
     }
   }
+
 }
 
 /** The fields of an update: each one present only when it changed; an empty string clears it. */

@@ -24,7 +24,6 @@ import {
   AssociationResourceProperties,
   parseAssociationArn,
 } from './private/contract';
-import { PodIdentityAssociationProvider } from './private/provider';
 import { PortableValue, checkPortable, crossEnvironment, unresolvableIn } from './private/references';
 import {
   ASSUME_ROLE_ACTIONS,
@@ -36,6 +35,7 @@ import {
   targetRoleTrustStatements,
 } from './private/trust';
 import { tagProblems, validateNamespace, validateServiceAccount } from './private/validation';
+import { PodIdentityAssociationProvider } from './provider';
 import { PodIdentitySessionTag } from './session-tags';
 
 /**
@@ -130,6 +130,26 @@ export interface PodIdentityAssociationProps {
    * a session policy only when `disableSessionTags` is `true`.
    *
    * @default - no session policy: the pods receive all of the role's permissions.
+   *
+   * @example
+   * declare const cluster: eks.ICluster;
+   * declare const sharedRole: iam.IRole;
+   * declare const bucket: s3.IBucket;
+   *
+   * // The uploader's pods may only write objects under incoming/, whatever else the shared role may do.
+   * new PodIdentityAssociation(this, 'Uploader', {
+   *   cluster,
+   *   namespace: 'exchange',
+   *   serviceAccount: 'uploader',
+   *   role: sharedRole,
+   *   disableSessionTags: true,
+   *   policy: new iam.PolicyDocument({
+   *     statements: [new iam.PolicyStatement({
+   *       actions: ['s3:PutObject'],
+   *       resources: [bucket.arnForObjects('incoming/*')],
+   *     })],
+   *   }),
+   * });
    */
   readonly policy?: iam.PolicyDocument;
 
@@ -175,10 +195,27 @@ const associationsByApp = new WeakMap<IConstruct, Map<string, string>>();
  * `bucket.grantRead(association)` gives the pods read access.
  *
  * @resource Custom::EksPodIdentityAssociation
+ *
+ * @example
+ * declare const cluster: eks.ICluster;
+ * declare const bucket: s3.IBucket;
+ *
+ * // The pods of service account reports/generator receive credentials for a role created for them...
+ * const association = new PodIdentityAssociation(this, 'Generator', {
+ *   cluster,
+ *   namespace: 'reports',
+ *   serviceAccount: 'generator',
+ * });
+ * // ...which may read the bucket.
+ * bucket.grantRead(association);
  */
 export class PodIdentityAssociation extends Resource implements IPodIdentityAssociation, iam.IGrantable, ITaggable {
   /**
    * Imports an existing association by its ARN (a literal or a token).
+   *
+   * @example
+   * const association = PodIdentityAssociation.fromPodIdentityAssociationArn(this, 'Generator',
+   *   'arn:aws:eks:us-east-1:111122223333:podidentityassociation/prod/a-abcdefghijklmnop1');
    */
   public static fromPodIdentityAssociationArn(scope: Construct, id: string, associationArn: string): IPodIdentityAssociation {
     let associationId: string;
@@ -294,8 +331,8 @@ export class PodIdentityAssociation extends Resource implements IPodIdentityAsso
       serviceAccount: props.serviceAccount,
       sessionTagsDisabled: props.disableSessionTags === true,
     };
-    const provider = PodIdentityAssociationProvider.of(this);
-    this.role = props.role ?? createAssociationRole(this, associationRoleTrustStatement(this.identity), provider.createdRolePath, removalPolicy);
+    const provider = PodIdentityAssociationProvider.getOrCreate(this);
+    this.role = props.role ?? createAssociationRole(this, associationRoleTrustStatement(this.identity), provider._createdRolePath, removalPolicy);
     checkSameEnvironment('role', this.role, cluster, 'the cluster (EKS requires iam:PassRole, which works only within one account)', true);
     if (props.role) {
       this.trustFromAssociationRole(props.role);
@@ -309,7 +346,7 @@ export class PodIdentityAssociation extends Resource implements IPodIdentityAsso
       this.node.addValidation({ validate: () => policy.validateForIdentityPolicy().map(e => `\`policy\` is not a valid session policy: ${e}`) });
     }
 
-    provider.grantAssociation(this.clusterName, props.role);
+    provider._grantAssociation(this.clusterName, props.role);
 
     const properties: AssociationResourceProperties = {
       ClusterName: this.clusterName,
@@ -335,6 +372,12 @@ export class PodIdentityAssociation extends Resource implements IPodIdentityAsso
       resource.applyRemovalPolicy(removalPolicy);
     }
     this.associationResource = resource;
+    // Pods receive credentials as soon as the association exists: let them carry the role's grants.
+    if (this.role instanceof AssociationRole) {
+      this.role.grantsBefore(resource);
+    } else if (iam.Role.isRole(this.role)) {
+      resource.node.addDependency(this.role);
+    }
 
     this.associationArn = Token.asString(resource.getAtt(ATTRIBUTE.associationArn));
     this.associationId = Token.asString(resource.getAtt(ATTRIBUTE.associationId));
@@ -366,6 +409,20 @@ export class PodIdentityAssociation extends Resource implements IPodIdentityAsso
    * grant; an association has one target role, so another role is an error.
    *
    * @returns the grant of `sts:AssumeRole` and `sts:TagSession` to the association role
+   *
+   * @example
+   * declare const cluster: eks.ICluster;
+   * // A stack of this app, in the account that holds the data:
+   * declare const dataStack: Stack;
+   *
+   * const reader = new PodIdentityTargetRole(dataStack, 'ReportsReader');
+   * const generator = new PodIdentityAssociation(this, 'Generator', {
+   *   cluster,
+   *   namespace: 'reports',
+   *   serviceAccount: 'generator',
+   * });
+   * // The pods of reports/generator end up with the credentials of the reader role.
+   * generator.grantTargetRole(reader);
    */
   public grantTargetRole(targetRole: iam.IRole): iam.Grant {
     if (this._targetRole && this.targetRoleGrant) {
@@ -463,6 +520,18 @@ export class PodIdentityAssociation extends Resource implements IPodIdentityAsso
    * so the condition also holds for the target role's session.
    *
    * Throws when the association disables session tags, since the condition could never hold.
+   *
+   * @example
+   * declare const generator: PodIdentityAssociation;
+   * declare const secret: secretsmanager.ISecret;
+   *
+   * // Only the sessions of the generator's pods may read the secret.
+   * secret.addToResourcePolicy(new iam.PolicyStatement({
+   *   principals: [new iam.AccountPrincipal('111122223333')],
+   *   actions: ['secretsmanager:GetSecretValue'],
+   *   resources: ['*'],
+   *   conditions: generator.principalTagConditions(),
+   * }));
    */
   public principalTagConditions(): { [key: string]: any } {
     if (this.identity.sessionTagsDisabled) {

@@ -99,6 +99,20 @@ export class PodIdentitySessionTag {
    * `conditions` of an `iam.PolicyStatement` in an identity or resource policy.
    *
    * `PodIdentityAssociation.principalTagConditions()` builds it for an association of this app.
+   *
+   * @example
+   * declare const bucket: s3.Bucket;
+   *
+   * // Any pod of namespace reports in cluster prod, in account 111122223333, may read the bucket.
+   * bucket.addToResourcePolicy(new iam.PolicyStatement({
+   *   principals: [new iam.AccountPrincipal('111122223333')],
+   *   actions: ['s3:GetObject'],
+   *   resources: [bucket.arnForObjects('*')],
+   *   conditions: PodIdentitySessionTag.principalTagConditions({
+   *     clusterArn: 'arn:aws:eks:us-east-1:111122223333:cluster/prod',
+   *     namespace: 'reports',
+   *   }),
+   * }));
    */
   public static principalTagConditions(values: PodIdentitySessionTagValues): { [key: string]: any } {
     const byKey: Array<[keyof PodIdentitySessionTagValues, string]> = [

@@ -140,6 +140,21 @@ export interface PodIdentityTargetRoleProps {
  * `grantTargetRole()`.
  *
  * @resource AWS::IAM::Role
+ *
+ * @example
+ * declare const bucket: s3.IBucket;
+ *
+ * // In the data account's app: a role that the association of another app, in account 111122223333, may use.
+ * const reader = new PodIdentityTargetRole(this, 'ReportsReader', {
+ *   roleName: 'reports-reader',
+ *   trustedAssociations: [{
+ *     associationRoleArn: 'arn:aws:iam::111122223333:role/reports-generator',
+ *     clusterArn: 'arn:aws:eks:us-east-1:111122223333:cluster/prod',
+ *     namespace: 'reports',
+ *     serviceAccount: 'generator',
+ *   }],
+ * });
+ * bucket.grantRead(reader);
  */
 export class PodIdentityTargetRole extends iam.Role {
   constructor(scope: Construct, id: string, props: PodIdentityTargetRoleProps = {}) {

@@ -1,4 +1,4 @@
-import { App, RemovalPolicy, Stack, Tags, Token } from 'aws-cdk-lib';
+import { App, CfnResource, RemovalPolicy, Stack, Tags, Token } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks';
@@ -54,9 +54,10 @@ describe('PodIdentityAssociation defaults', () => {
     // on the stack's IAM path for created roles, which the handler may pass; no description
     expect(template.toJSON().Resources[roleLogicalId].Properties.Path).toBe('/cdk-eks-pod-identity/Stack/');
     expect(template.toJSON().Resources[roleLogicalId].Properties.Description).toBeUndefined();
-    // the only policy in the stack is the handler's
+    // no policy of its own: the stack's only policies are the provider's
     const policies = template.findResources('AWS::IAM::Policy');
-    expect(Object.keys(policies)).toEqual([expect.stringMatching(/^PodIdentityAssociationProviderHandler/), expect.stringMatching(/^PodIdentityAssociationProviderframework/)]);
+    expect(Object.keys(policies)).toEqual([expect.stringMatching(/^PodIdentityAssociationProviderHandlerRole/), expect.stringMatching(/^PodIdentityAssociationProviderFrameworkRole/)]);
+    expect(template.toJSON().Resources[roleLogicalId].Properties.ManagedPolicyArns).toBeUndefined();
   });
 
   test('writes cluster, namespace, service account and role, and nothing optional', () => {
@@ -203,37 +204,92 @@ describe('PodIdentityAssociation props', () => {
       Roles: [stack.resolve((association.role as iam.Role).roleName)],
     });
   });
+
+  test('the association waits for the grants to its role, made before or after it', () => {
+    // GIVEN a created role granted after the association, and a role of the app granted before
+    const stack = newStack();
+    const bucket = new s3.Bucket(stack, 'Bucket');
+    const created = new PodIdentityAssociation(stack, 'Created', { cluster: importedCluster(stack), namespace: 'payments', serviceAccount: 'api' });
+    bucket.grantRead(created);
+    const role = new iam.Role(stack, 'Given', { assumedBy: new iam.ServicePrincipal('pods.eks.amazonaws.com') });
+    bucket.grantRead(role);
+    new PodIdentityAssociation(stack, 'WithGiven', { cluster: importedCluster(stack), namespace: 'payments', serviceAccount: 'worker', role });
+    // a created role without grants adds no dependency
+    new PodIdentityAssociation(stack, 'Ungranted', { cluster: importedCluster(stack), namespace: 'payments', serviceAccount: 'idle' });
+
+    // THEN
+    const resources = Template.fromStack(stack).toJSON().Resources;
+    const dependsOn = (id: string) => resources[stack.getLogicalId(stack.node.findChild(id).node.findChild('Resource') as CfnResource)].DependsOn;
+    const logicalId = (path: string) => stack.getLogicalId(stack.node.findAll().find(c => c.node.path === `Stack/${path}`) as CfnResource);
+    expect(dependsOn('Created')).toEqual([logicalId('Created/Role/DefaultPolicy/Resource')]);
+    expect(dependsOn('WithGiven')).toEqual([logicalId('Given/DefaultPolicy/Resource'), logicalId('Given/Resource')]);
+    expect(dependsOn('Ungranted')).toBeUndefined();
+  });
 });
 
 describe('clusters', () => {
-  test('aws-eks Cluster', () => {
+  /** The resource a `{ Ref }` names in the stack's template. */
+  function referencedResource(stack: Stack, ref: { Ref: string }): any {
+    return Template.fromStack(stack).toJSON().Resources[ref.Ref];
+  }
+
+  /** The cluster ARN the created role's trust requires of EKS Pod Identity's session tags. */
+  function trustedClusterArn(stack: Stack, association: PodIdentityAssociation): unknown {
+    const role = Template.fromStack(stack).toJSON().Resources[stack.getLogicalId((association.role as iam.Role).node.defaultChild as iam.CfnRole)];
+    return role.Properties.AssumeRolePolicyDocument.Statement[0].Condition.StringEquals['aws:RequestTag/eks-cluster-arn'];
+  }
+
+  const clusterArn = (name: unknown) => ({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:eks:${REGION}:${ACCOUNT}:cluster/`, name]] });
+
+  test('aws-eks Cluster: its name is a reference to the cluster custom resource', () => {
+    // GIVEN
     const stack = newStack();
     const cluster = new eks.Cluster(stack, 'Cluster', {
       version: eks.KubernetesVersion.V1_32,
       kubectlLayer: lambda.LayerVersion.fromLayerVersionArn(stack, 'Kubectl', `arn:aws:lambda:${REGION}:${ACCOUNT}:layer:kubectl:1`),
     });
-    new PodIdentityAssociation(stack, 'Association', { cluster, namespace: 'payments', serviceAccount: 'api' });
-
-    expect(associationProperties(stack).ClusterName).toEqual(stack.resolve(cluster.clusterName));
+    // WHEN
+    const association = new PodIdentityAssociation(stack, 'Association', { cluster, namespace: 'payments', serviceAccount: 'api' });
+    // THEN
+    const clusterName = associationProperties(stack).ClusterName;
+    expect(referencedResource(stack, clusterName).Type).toBe('Custom::AWSCDK-EKS-Cluster');
+    expect(trustedClusterArn(stack, association)).toEqual(clusterArn(clusterName));
   });
 
-  test('aws-eks-v2 Cluster', () => {
+  test('aws-eks-v2 Cluster: its name is a reference to its AWS::EKS::Cluster', () => {
     const stack = newStack();
     const cluster = new eksv2.Cluster(stack, 'Cluster', { version: eksv2.KubernetesVersion.V1_34 });
-    new PodIdentityAssociation(stack, 'Association', { cluster, namespace: 'payments', serviceAccount: 'api' });
+    const association = new PodIdentityAssociation(stack, 'Association', { cluster, namespace: 'payments', serviceAccount: 'api' });
 
-    expect(associationProperties(stack).ClusterName).toEqual({ Ref: stack.getLogicalId(cluster.node.defaultChild as eks.CfnCluster) });
+    const clusterName = associationProperties(stack).ClusterName;
+    expect(clusterName).toEqual({ Ref: stack.getLogicalId(cluster.node.defaultChild as eks.CfnCluster) });
+    expect(referencedResource(stack, clusterName).Type).toBe('AWS::EKS::Cluster');
+    expect(trustedClusterArn(stack, association)).toEqual(clusterArn(clusterName));
   });
 
-  test('CfnCluster', () => {
+  test('CfnCluster: its name is a reference to it', () => {
     const stack = newStack();
     const cluster = new eks.CfnCluster(stack, 'Cluster', {
       roleArn: `arn:aws:iam::${ACCOUNT}:role/eks`,
       resourcesVpcConfig: { subnetIds: ['subnet-1', 'subnet-2'] },
     });
-    new PodIdentityAssociation(stack, 'Association', { cluster, namespace: 'payments', serviceAccount: 'api' });
+    const association = new PodIdentityAssociation(stack, 'Association', { cluster, namespace: 'payments', serviceAccount: 'api' });
 
     expect(associationProperties(stack).ClusterName).toEqual({ Ref: 'Cluster' });
+    expect(referencedResource(stack, { Ref: 'Cluster' }).Type).toBe('AWS::EKS::Cluster');
+    expect(trustedClusterArn(stack, association)).toEqual(clusterArn({ Ref: 'Cluster' }));
+  });
+
+  test.each([
+    ['aws-eks-v2', (stack: Stack) => eksv2.Cluster.fromClusterAttributes(stack, 'Cluster', { clusterName: 'prod' })],
+    ['aws-eks', (stack: Stack) => eks.Cluster.fromClusterAttributes(stack, 'Cluster', { clusterName: 'prod' })],
+  ])('a cluster imported by name (%s): the literal name, and no cluster resource in the stack', (_module, importCluster) => {
+    const stack = newStack();
+    const association = new PodIdentityAssociation(stack, 'Association', { cluster: importCluster(stack), namespace: 'payments', serviceAccount: 'api' });
+
+    expect(associationProperties(stack).ClusterName).toBe('prod');
+    expect(trustedClusterArn(stack, association)).toEqual({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:eks:${REGION}:${ACCOUNT}:cluster/prod`]] });
+    Template.fromStack(stack).resourceCountIs('AWS::EKS::Cluster', 0);
   });
 
   test('a cluster in another stack of the same environment', () => {
@@ -274,64 +330,6 @@ describe('the shared provider', () => {
     for (const stack of stacks) {
       Template.fromStack(stack).resourceCountIs('AWS::Lambda::Function', 2);
     }
-  });
-
-  test('the handler runs the bundled code on the newest Node.js runtime, arm64, with a timeout for its retries', () => {
-    const stack = newStack();
-    new PodIdentityAssociation(stack, 'Association', { cluster: importedCluster(stack), namespace: 'payments', serviceAccount: 'api' });
-
-    Template.fromStack(stack).hasResourceProperties('AWS::Lambda::Function', {
-      Handler: 'index.handler',
-      Runtime: 'nodejs24.x',
-      Architectures: ['arm64'],
-      Timeout: 300,
-    });
-  });
-
-  test('the handler may manage associations only on the stack\'s clusters and pass only the association roles', () => {
-    // GIVEN two clusters, three associations, one shared role
-    const stack = newStack();
-    const shared = iam.Role.fromRoleArn(stack, 'Shared', `arn:aws:iam::${ACCOUNT}:role/shared`);
-    new PodIdentityAssociation(stack, 'A', { cluster: importedCluster(stack, 'blue'), namespace: 'ns', serviceAccount: 'a', role: shared });
-    new PodIdentityAssociation(stack, 'B', { cluster: importedCluster(stack, 'blue'), namespace: 'ns', serviceAccount: 'b', role: shared });
-    const c = new PodIdentityAssociation(stack, 'C', { cluster: importedCluster(stack, 'green'), namespace: 'ns', serviceAccount: 'c' });
-
-    // THEN
-    const arn = (resource: string) => ({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:eks:${REGION}:${ACCOUNT}:${resource}`]] });
-    Template.fromStack(stack).hasResourceProperties('AWS::IAM::Policy', {
-      Roles: [{ Ref: Match.stringLikeRegexp('^PodIdentityAssociationProviderHandlerServiceRole') }],
-      PolicyDocument: {
-        Statement: [
-          {
-            Action: ['eks:CreatePodIdentityAssociation', 'eks:ListPodIdentityAssociations'],
-            Effect: 'Allow',
-            Resource: [arn('cluster/blue'), arn('cluster/green')],
-          },
-          {
-            Action: [
-              'eks:DescribePodIdentityAssociation',
-              'eks:UpdatePodIdentityAssociation',
-              'eks:DeletePodIdentityAssociation',
-              'eks:TagResource',
-              'eks:UntagResource',
-            ],
-            Effect: 'Allow',
-            Resource: [arn('podidentityassociation/blue/*'), arn('podidentityassociation/green/*')],
-          },
-          {
-            Action: 'iam:PassRole',
-            Condition: { StringEquals: { 'iam:PassedToService': 'pods.eks.amazonaws.com' } },
-            Effect: 'Allow',
-            // the roles associations create share one IAM path; given roles are listed
-            Resource: [
-              { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:iam::${ACCOUNT}:role/cdk-eks-pod-identity/Stack/*`]] },
-              `arn:aws:iam::${ACCOUNT}:role/shared`,
-            ],
-          },
-        ],
-        Version: '2012-10-17',
-      },
-    });
   });
 });
 

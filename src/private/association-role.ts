@@ -1,6 +1,7 @@
-import { Lazy, PhysicalName, Stack, Token } from 'aws-cdk-lib';
+import { CfnResource, Lazy, PhysicalName, Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { Construct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
+import { suppressNagFindings } from './nag';
 
 /**
  * The role an association creates when none is given. Its name is generated only where needed
@@ -10,6 +11,8 @@ import { Construct } from 'constructs';
  */
 export class AssociationRole extends iam.Role {
   private nameRequired = false;
+  private policyCreated = false;
+  private readonly waitingForGrants: IConstruct[] = [];
 
   constructor(scope: Construct, id: string, props: iam.RoleProps) {
     super(scope, id, { ...props, roleName: PhysicalName.GENERATE_IF_NEEDED });
@@ -18,6 +21,36 @@ export class AssociationRole extends iam.Role {
     resource.roleName = Lazy.string({
       produce: () => this.nameRequired ? this.generatePhysicalName() : nameWhenReferencedAcrossEnvironments,
     });
+  }
+
+  /**
+   * Makes `resource` (the association) wait for the role's grants, so that pods never receive
+   * credentials without the permissions granted to them. The role's policy appears on the first
+   * grant, which may come after the association is defined.
+   */
+  public grantsBefore(resource: IConstruct): void {
+    this.waitingForGrants.push(resource);
+    const policy = this.node.tryFindChild('DefaultPolicy');
+    if (policy) {
+      resource.node.addDependency(policy);
+    }
+  }
+
+  /** Adds to the role's one policy (created on the first grant), which HIPAA.Security would flag as inline. */
+  public addToPrincipalPolicy(statement: iam.PolicyStatement): iam.AddToPrincipalPolicyResult {
+    const result = super.addToPrincipalPolicy(statement);
+    const policy = this.node.tryFindChild('DefaultPolicy');
+    if (policy && !this.policyCreated) {
+      this.policyCreated = true;
+      suppressNagFindings(policy.node.defaultChild as CfnResource, [{
+        id: 'HIPAA.Security-IAMNoInlinePolicy',
+        reason: 'This policy holds the grants made to one association (grantTargetRole(), grants such as bucket.grantRead(association)) and belongs to its role alone; attach managed policies to association.role if you need them shared.',
+      }]);
+      for (const resource of this.waitingForGrants) {
+        resource.node.addDependency(policy);
+      }
+    }
+    return result;
   }
 
   /**

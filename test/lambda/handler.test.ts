@@ -368,14 +368,24 @@ describe('requests the handler refuses before calling AWS', () => {
 });
 
 describe('logs', () => {
-  test('one JSON line per request, call and decision, without the session policy body', async () => {
+  test('one JSON line per request, EKS call and decision, without credentials or the session policy body', async () => {
     const properties = { ...BASE, DisableSessionTags: true, Policy: POLICY };
+    endpoint.seedAssociation({ clusterName: 'my-cluster', namespace: 'payments', serviceAccount: 'api', roleArn: OTHER_ROLE });
 
-    await handler(createEvent(properties));
+    await expect(handler(createEvent({ ...properties, AdoptExisting: true }))).resolves.toBeDefined();
 
-    expect(logs.lines().map(line => line.event)).toEqual(['request', 'created']);
-    expect(logs.lines()[1]).toEqual({ event: 'created', associationId: expect.stringMatching(/^a-/), policyBytes: POLICY.length });
-    expect(logs.raw().join('\n')).not.toContain('s3:GetObject');
+    expect(logs.lines()).toEqual([
+      expect.objectContaining({ event: 'request', requestType: 'Create', logicalResourceId: 'Association' }),
+      { event: 'CreatePodIdentityAssociation', policyBytes: POLICY.length, ms: expect.any(Number), error: 'ResourceInUseException' },
+      { event: 'DescribePodIdentityAssociation', associationId: expect.stringMatching(/^a-/), ms: expect.any(Number) },
+      expect.objectContaining({ event: 'take-over', previousOwner: 'none', because: 'adoptExisting' }),
+      expect.objectContaining({ event: 'UpdatePodIdentityAssociation', changed: ['roleArn', 'disableSessionTags', 'policy'], policyBytes: POLICY.length }),
+      expect.objectContaining({ event: 'TagResource', keys: [OWNER_TAG_KEY] }),
+    ]);
+    const raw = logs.raw().join('\n');
+    expect(raw).not.toContain('s3:GetObject');
+    expect(raw).not.toContain('AKIDLOCALTEST');
+    expect(raw).not.toContain('local-test-secret');
   });
 });
 

@@ -1,0 +1,264 @@
+import { App, Aspects, CfnResource, IAspect, RemovalPolicy, Stack, Tags } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import * as eksv2 from 'aws-cdk-lib/aws-eks-v2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { AwsSolutionsChecks, HIPAASecurityChecks } from 'cdk-nag';
+import { IConstruct } from 'constructs';
+import { PodIdentityAssociation, PodIdentityAssociationProvider, PodIdentityTargetRole } from '../src';
+
+const ACCOUNT = '111122223333';
+const TARGET_ACCOUNT = '444455556666';
+const REGION = 'us-east-1';
+
+function newStack(app: App, id = 'Workloads', account = ACCOUNT): Stack {
+  return new Stack(app, id, { env: { account, region: REGION } });
+}
+
+function cluster(stack: Stack, clusterName = 'prod'): eksv2.ICluster {
+  const id = `Cluster-${clusterName}`;
+  return stack.node.tryFindChild(id) as eksv2.ICluster ?? eksv2.Cluster.fromClusterAttributes(stack, id, { clusterName });
+}
+
+/** `arn:<partition>:<rest>` as CDK renders it in an environment-specific stack. */
+function arn(rest: string) {
+  return { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, rest]] };
+}
+
+function logicalIdOf(stack: Stack, path: string): string {
+  const resource = stack.node.findAll().find(c => c.node.path === `${stack.node.path}/${path}`);
+  return stack.getLogicalId(resource as CfnResource);
+}
+
+/** An app whose stacks use every feature of the library. */
+function everyFeature(): { app: App; stacks: Stack[] } {
+  const app = new App();
+  const workloads = newStack(app);
+  const data = newStack(app, 'Data', TARGET_ACCOUNT);
+  const blue = cluster(workloads, 'blue');
+  const green = cluster(workloads, 'green');
+
+  // a created role, with tags, chained to a target role of another account of this app
+  const api = new PodIdentityAssociation(workloads, 'Api', { cluster: blue, namespace: 'payments', serviceAccount: 'api', tags: { team: 'payments' } });
+  api.grantTargetRole(new PodIdentityTargetRole(data, 'Reader'));
+  // a target role in the same stack, without session tags, with a session policy, retained
+  new PodIdentityAssociation(workloads, 'Reports', {
+    cluster: blue,
+    namespace: 'reports',
+    serviceAccount: 'generator',
+    targetRole: new iam.Role(workloads, 'ReportsTarget', { assumedBy: new iam.AccountPrincipal(ACCOUNT) }),
+    disableSessionTags: true,
+    policy: new iam.PolicyDocument({ statements: [new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: ['arn:aws:s3:::reports/*'] })] }),
+    removalPolicy: RemovalPolicy.RETAIN,
+  });
+  // one role of the app shared by two associations on two clusters, one adopting an existing association
+  const shared = new iam.Role(workloads, 'Shared', { assumedBy: new iam.ServicePrincipal('pods.eks.amazonaws.com') });
+  new PodIdentityAssociation(workloads, 'Blue', { cluster: blue, namespace: 'jobs', serviceAccount: 'worker', role: shared, adoptExisting: true });
+  new PodIdentityAssociation(workloads, 'Green', { cluster: green, namespace: 'jobs', serviceAccount: 'worker', role: shared });
+  // an imported target role
+  new PodIdentityAssociation(workloads, 'Legacy', {
+    cluster: green,
+    namespace: 'legacy',
+    serviceAccount: 'app',
+    targetRole: iam.Role.fromRoleArn(workloads, 'LegacyTarget', `arn:aws:iam::${TARGET_ACCOUNT}:role/legacy`),
+  });
+  Tags.of(app).add('cost-center', '42');
+  return { app, stacks: [workloads, data] };
+}
+
+/** The cdk-nag findings (errors and warnings) reported on the stacks, as "<path> <rule>". */
+function nagFindings(stacks: Stack[]): string[] {
+  return stacks.flatMap(stack => [
+    ...Annotations.fromStack(stack).findError('*', Match.stringLikeRegexp('^(AwsSolutions|HIPAA\\.Security)-')),
+    ...Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('^(AwsSolutions|HIPAA\\.Security)-')),
+  ].map(finding => `${finding.id} ${String(finding.entry.data).split(': ')[0]}`));
+}
+
+/** Removes every cdk-nag suppression from the app, to see what the library's own suppressions hide. */
+class RemoveNagSuppressions implements IAspect {
+  public visit(node: IConstruct): void {
+    if (node instanceof CfnResource && node.getMetadata('cdk_nag')) {
+      node.addMetadata('cdk_nag', { rules_to_suppress: [] });
+    }
+  }
+}
+
+describe('cdk-nag', () => {
+  test('AwsSolutions and HIPAA.Security report nothing on stacks that use every feature', () => {
+    // GIVEN
+    const { app, stacks } = everyFeature();
+    // WHEN
+    Aspects.of(app).add(new AwsSolutionsChecks());
+    Aspects.of(app).add(new HIPAASecurityChecks());
+    app.synth();
+    // THEN
+    expect(nagFindings(stacks)).toEqual([]);
+  });
+
+  test('each suppression the library writes hides a finding that exists, and no other', () => {
+    const { app, stacks } = everyFeature();
+    Aspects.of(app).add(new RemoveNagSuppressions());
+    Aspects.of(app).add(new AwsSolutionsChecks());
+    Aspects.of(app).add(new HIPAASecurityChecks());
+    app.synth();
+
+    const provider = '/Workloads/PodIdentityAssociationProvider';
+    const handler = logicalIdOf(stacks[0], 'PodIdentityAssociationProvider/Handler/Resource');
+    expect(nagFindings(stacks).sort()).toEqual([
+      `${provider}/FrameworkLogs/Resource HIPAA.Security-CloudWatchLogGroupEncrypted`,
+      `${provider}/FrameworkRole/DefaultPolicy/Resource AwsSolutions-IAM5[Resource::<${handler}.Arn>:*]`,
+      `${provider}/FrameworkRole/DefaultPolicy/Resource HIPAA.Security-IAMNoInlinePolicy`,
+      `${provider}/HandlerLogs/Resource HIPAA.Security-CloudWatchLogGroupEncrypted`,
+      `${provider}/HandlerRole/DefaultPolicy/Resource AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:eks:${REGION}:${ACCOUNT}:podidentityassociation/blue/*]`,
+      `${provider}/HandlerRole/DefaultPolicy/Resource AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:eks:${REGION}:${ACCOUNT}:podidentityassociation/green/*]`,
+      `${provider}/HandlerRole/DefaultPolicy/Resource AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::${ACCOUNT}:role/cdk-eks-pod-identity/Workloads/*]`,
+      `${provider}/HandlerRole/DefaultPolicy/Resource HIPAA.Security-IAMNoInlinePolicy`,
+      ...['Handler/Resource', 'Provider/framework-onEvent/Resource'].flatMap(fn => [
+        `${provider}/${fn} HIPAA.Security-LambdaConcurrency`,
+        `${provider}/${fn} HIPAA.Security-LambdaDLQ`,
+        `${provider}/${fn} HIPAA.Security-LambdaInsideVPC`,
+      ]),
+      // the created roles' policies, which hold the grants on their target roles
+      ...['Api', 'Reports', 'Legacy'].map(id => `/Workloads/${id}/Role/DefaultPolicy/Resource HIPAA.Security-IAMNoInlinePolicy`),
+    ].sort());
+  });
+});
+
+describe('the handler\'s permissions', () => {
+  test('exactly what the operations need, on the stack\'s clusters, their associations and the association roles', () => {
+    // GIVEN associations on two clusters, with created roles and one role given twice
+    const app = new App();
+    const stack = newStack(app);
+    const given = iam.Role.fromRoleArn(stack, 'Given', `arn:aws:iam::${ACCOUNT}:role/payments`);
+    new PodIdentityAssociation(stack, 'A', { cluster: cluster(stack, 'blue'), namespace: 'ns', serviceAccount: 'a' });
+    new PodIdentityAssociation(stack, 'B', { cluster: cluster(stack, 'blue'), namespace: 'ns', serviceAccount: 'b', role: given });
+    new PodIdentityAssociation(stack, 'C', { cluster: cluster(stack, 'green'), namespace: 'ns', serviceAccount: 'c', role: given });
+    new PodIdentityAssociation(stack, 'D', { cluster: cluster(stack, 'green'), namespace: 'ns', serviceAccount: 'd' });
+
+    // THEN
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: logicalIdOf(stack, 'PodIdentityAssociationProvider/HandlerRole/Resource') }],
+      PolicyDocument: {
+        Statement: [
+          {
+            Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+            Effect: 'Allow',
+            Resource: { 'Fn::GetAtt': [logicalIdOf(stack, 'PodIdentityAssociationProvider/HandlerLogs/Resource'), 'Arn'] },
+          },
+          {
+            Action: ['eks:CreatePodIdentityAssociation', 'eks:ListPodIdentityAssociations'],
+            Effect: 'Allow',
+            Resource: [arn(`:eks:${REGION}:${ACCOUNT}:cluster/blue`), arn(`:eks:${REGION}:${ACCOUNT}:cluster/green`)],
+          },
+          {
+            Action: [
+              'eks:DescribePodIdentityAssociation',
+              'eks:UpdatePodIdentityAssociation',
+              'eks:DeletePodIdentityAssociation',
+              'eks:TagResource',
+              'eks:UntagResource',
+            ],
+            Effect: 'Allow',
+            Resource: [arn(`:eks:${REGION}:${ACCOUNT}:podidentityassociation/blue/*`), arn(`:eks:${REGION}:${ACCOUNT}:podidentityassociation/green/*`)],
+          },
+          {
+            Action: 'iam:PassRole',
+            Condition: { StringEquals: { 'iam:PassedToService': 'pods.eks.amazonaws.com' } },
+            Effect: 'Allow',
+            Resource: [arn(`:iam::${ACCOUNT}:role/cdk-eks-pod-identity/Workloads/*`), `arn:aws:iam::${ACCOUNT}:role/payments`],
+          },
+        ],
+        Version: '2012-10-17',
+      },
+    });
+  });
+
+  test('the provider framework may write its logs and invoke the handler, nothing else', () => {
+    const app = new App();
+    const stack = newStack(app);
+    new PodIdentityAssociation(stack, 'A', { cluster: cluster(stack), namespace: 'ns', serviceAccount: 'a' });
+
+    const handler = { 'Fn::GetAtt': [logicalIdOf(stack, 'PodIdentityAssociationProvider/Handler/Resource'), 'Arn'] };
+    Template.fromStack(stack).hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: logicalIdOf(stack, 'PodIdentityAssociationProvider/FrameworkRole/Resource') }],
+      PolicyDocument: {
+        Statement: [
+          {
+            Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+            Effect: 'Allow',
+            Resource: { 'Fn::GetAtt': [logicalIdOf(stack, 'PodIdentityAssociationProvider/FrameworkLogs/Resource'), 'Arn'] },
+          },
+          { Action: 'lambda:InvokeFunction', Effect: 'Allow', Resource: [handler, { 'Fn::Join': ['', [handler, ':*']] }] },
+          { Action: 'lambda:GetFunction', Effect: 'Allow', Resource: handler },
+        ],
+        Version: '2012-10-17',
+      },
+    });
+  });
+
+  test('the provider\'s roles have no managed policies, and created association roles no permissions until granted', () => {
+    const app = new App();
+    const stack = newStack(app);
+    new PodIdentityAssociation(stack, 'A', { cluster: cluster(stack), namespace: 'ns', serviceAccount: 'a' });
+
+    const template = Template.fromStack(stack);
+    for (const role of Object.values(template.findResources('AWS::IAM::Role'))) {
+      expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+      expect(role.Properties.Policies).toBeUndefined();
+    }
+    const associationRole = { Ref: logicalIdOf(stack, 'A/Role/Resource') };
+    const policies = Object.values(template.findResources('AWS::IAM::Policy'));
+    expect(policies.filter(policy => JSON.stringify(policy.Properties.Roles).includes(JSON.stringify(associationRole)))).toEqual([]);
+  });
+});
+
+describe('the provider\'s functions and logs', () => {
+  test('both functions run the newest Node.js runtime and log to their own log groups, kept one year', () => {
+    const app = new App();
+    const stack = newStack(app);
+    new PodIdentityAssociation(stack, 'A', { cluster: cluster(stack), namespace: 'ns', serviceAccount: 'a' });
+
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Handler: 'index.handler',
+      Runtime: 'nodejs24.x',
+      Architectures: ['arm64'],
+      MemorySize: 256,
+      Timeout: 300,
+      LoggingConfig: { LogGroup: { Ref: logicalIdOf(stack, 'PodIdentityAssociationProvider/HandlerLogs/Resource') } },
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Handler: 'framework.onEvent',
+      Runtime: 'nodejs24.x',
+      LoggingConfig: Match.objectLike({ LogGroup: { Ref: logicalIdOf(stack, 'PodIdentityAssociationProvider/FrameworkLogs/Resource') } }),
+    });
+    template.resourceCountIs('AWS::Logs::LogGroup', 2);
+    template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 365 });
+  });
+
+  test('getOrCreate() sets the retention and an encryption key before the first association', () => {
+    const app = new App();
+    const stack = newStack(app);
+    const key = new kms.Key(stack, 'LogKey');
+    PodIdentityAssociationProvider.getOrCreate(stack, { logRetention: logs.RetentionDays.THREE_MONTHS, logEncryptionKey: key });
+    new PodIdentityAssociation(stack, 'A', { cluster: cluster(stack), namespace: 'ns', serviceAccount: 'a' });
+
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('AWS::Logs::LogGroup', 2);
+    template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 90, KmsKeyId: { 'Fn::GetAtt': [logicalIdOf(stack, 'LogKey/Resource'), 'Arn'] } });
+  });
+
+  test('getOrCreate() with options after the provider exists is an error', () => {
+    const app = new App();
+    const stack = newStack(app);
+    new PodIdentityAssociation(stack, 'A', { cluster: cluster(stack), namespace: 'ns', serviceAccount: 'a' });
+
+    expect(() => PodIdentityAssociationProvider.getOrCreate(stack, { logRetention: logs.RetentionDays.ONE_WEEK })).toThrow(
+      'The Pod Identity association provider of stack Workloads already exists, so its options can no longer be set; got: {"logRetention":7}. ' +
+      'Call PodIdentityAssociationProvider.getOrCreate(stack, options) before the stack\'s first PodIdentityAssociation, and only once.',
+    );
+    expect(PodIdentityAssociationProvider.getOrCreate(stack)).toBe(stack.node.findChild('PodIdentityAssociationProvider'));
+  });
+});
