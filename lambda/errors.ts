@@ -4,18 +4,24 @@ import { RetriesExhaustedError, isRoleNotFound } from './retry';
 /** The existing association id in a ResourceInUseException message. */
 const EXISTING_ASSOCIATION_ID = /\b(a-[a-z0-9]{17})\b/;
 
+/** EKS's answer behind an error: the cause of an `AssociationRequestError`, else the error itself. */
+export function answerOf(error: unknown): unknown {
+  return error instanceof AssociationRequestError ? error.cause : error;
+}
+
 /** True when EKS answered that the association (or its cluster) does not exist. */
 export function isNotFound(error: unknown): boolean {
-  const answer = error instanceof AssociationRequestError ? error.cause : error;
+  const answer = answerOf(error);
   return answer instanceof Error && (answer.name === 'ResourceNotFoundException' || answer.name === 'NotFoundException');
 }
 
 /** The id of the existing association named in a ResourceInUseException, if any. */
 export function existingAssociationId(error: unknown): string | undefined {
-  if (!(error instanceof Error) || error.name !== 'ResourceInUseException') {
+  const answer = answerOf(error);
+  if (!(answer instanceof Error) || answer.name !== 'ResourceInUseException') {
     return undefined;
   }
-  return EXISTING_ASSOCIATION_ID.exec(error.message)?.[1];
+  return EXISTING_ASSOCIATION_ID.exec(answer.message)?.[1];
 }
 
 /** What the handler was doing when a call failed, for the message CloudFormation shows. */

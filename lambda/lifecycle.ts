@@ -12,7 +12,7 @@ import {
   UpdatePodIdentityAssociationCommandInput,
 } from '@aws-sdk/client-eks';
 import { Deadline } from './deadline';
-import { AssociationRequestError, FailedAction, existingAssociationId, isNotFound } from './errors';
+import { AssociationRequestError, FailedAction, answerOf, existingAssociationId, isNotFound } from './errors';
 import type { OnEventRequest, OnEventResponse } from './event';
 import type { Log } from './log';
 import { Owner, ownerMarkOf, userTagsOf } from './owner';
@@ -177,7 +177,7 @@ export class AssociationLifecycle {
       }), options), { fields: { policyBytes: declared.policy?.length } });
       return { association: definedAssociation(association, failed), created: true };
     } catch (error) {
-      const existingId = existingAssociationId(error instanceof AssociationRequestError ? error.cause : undefined);
+      const existingId = existingAssociationId(error);
       if (existingId) {
         const existing = { clusterName: declared.clusterName, associationId: existingId };
         return { association: await this.takeOver(existing, declared, owner, requestId, error as AssociationRequestError), created: false };
@@ -415,7 +415,7 @@ function identityChanged(previous: DeclaredAssociation, declared: DeclaredAssoci
 
 /** False only when EKS definitively refused the create (a 4xx answer other than throttling). */
 function mayHaveBeenCreated(error: unknown): boolean {
-  const answer = error instanceof AssociationRequestError ? error.cause : error;
+  const answer = answerOf(error);
   if (answer instanceof EKSServiceException) {
     const status = answer.$metadata.httpStatusCode ?? 500;
     return status >= 500 || status === 429;

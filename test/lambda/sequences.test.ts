@@ -1,3 +1,4 @@
+import type { DeclaredAssociation } from '../../lambda/properties';
 import { OWNER_TAG_KEY } from '../../src/private/contract';
 import { SimulatedStack, Template } from '../fixtures/cloudformation';
 import { EksEndpoint, StoredAssociation, startEksEndpoint } from '../fixtures/eks-endpoint';
@@ -41,17 +42,7 @@ afterEach(async () => {
 });
 
 /** The state an association must have in EKS, as the template and the owner mark define it. */
-interface AssociationState {
-  readonly associationArn: string;
-  readonly clusterName: string;
-  readonly namespace: string;
-  readonly serviceAccount: string;
-  readonly roleArn: string;
-  readonly targetRoleArn?: string;
-  readonly disableSessionTags: boolean;
-  readonly policy?: string;
-  readonly tags: Record<string, string>;
-}
+type AssociationState = Omit<DeclaredAssociation, 'adoptExisting' | 'expectedExternalId'> & { readonly associationArn: string };
 
 function declared(...stacks: SimulatedStack[]): AssociationState[] {
   return sorted(stacks.flatMap(stack => [...stack.resources].map(([logicalId, { physicalResourceId, properties }]) => ({
