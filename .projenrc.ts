@@ -10,6 +10,13 @@ const MIN_AWS_CDK_LIB = '2.240.0';
 
 /** Pinned so the handler bundle always carries the same, recent, EKS API model. */
 const AWS_SDK_CLIENT_EKS = '3.1175.0';
+/**
+ * The handler also keeps ownership-transfer records in SSM Parameter Store and asks CloudFormation
+ * which phase a request belongs to. 3.1169.0 is the newest release of these two clients; npm
+ * dedupes the SDK core they share with the EKS client into the bundle once.
+ */
+const AWS_SDK_CLIENT_SSM = '3.1169.0';
+const AWS_SDK_CLIENT_CLOUDFORMATION = '3.1169.0';
 
 const project = new awscdk.AwsCdkConstructLibrary({
   name: 'cdk-eks-pod-identity',
@@ -53,6 +60,13 @@ const project = new awscdk.AwsCdkConstructLibrary({
 
   devDeps: [
     `@aws-sdk/client-eks@${AWS_SDK_CLIENT_EKS}`,
+    `@aws-sdk/client-ssm@${AWS_SDK_CLIENT_SSM}`,
+    `@aws-sdk/client-cloudformation@${AWS_SDK_CLIENT_CLOUDFORMATION}`,
+    // Model-based tests: generated CloudFormation sequences, shrunk to the smallest failing one.
+    'fast-check@4.11.0',
+    // The IAM policy evaluator that judges every call the handler makes in the tests (AGPL-3.0: a
+    // test-only tool, never bundled or shipped).
+    '@cloud-copilot/iam-simulate@0.1.173',
     // cdk-nag 3 requires aws-cdk-lib 2.257+ and 2.38 constructs 10.5.1; the tests run against the minimum we support.
     'cdk-nag@2.37.55',
   ],
@@ -144,6 +158,15 @@ project.addTask('pacmak:code-only', {
       exec: `jsii-pacmak --code-only --targets ${target} --outdir "$PACMAK_OUTDIR"`,
     })),
     { exec: 'rm -rf "$PACMAK_OUTDIR"' },
+  ],
+});
+
+// npm test explores a few hundred generated sequences (test/lambda/model.test.ts); this explores thousands.
+project.addTask('test:model', {
+  description: 'Model-based run: MODEL_RUNS (default 3000) generated CloudFormation sequences from MODEL_SEED, against the bundled handler and the local AWS stand-ins; writes test-reports/model.json',
+  steps: [
+    { spawn: project.bundler.bundleTask.name },
+    { exec: 'MODEL_RUNS=${MODEL_RUNS:-3000} jest test/lambda/model.test.ts --coverage=false', receiveArgs: true },
   ],
 });
 

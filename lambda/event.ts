@@ -27,3 +27,18 @@ export interface OnEventResponse {
 export interface LambdaContext {
   getRemainingTimeInMillis(): number;
 }
+
+/**
+ * The event EventBridge delivers when the stack's operation ends (CloudFormation User Guide, "Stack
+ * Status Change event detail"): the handler then makes the operation's ownership transfers final.
+ */
+export interface StackStatusChangeEvent {
+  readonly 'source': 'aws.cloudformation';
+  readonly 'detail-type': 'CloudFormation Stack Status Change';
+  /** When the status changed. */
+  readonly 'time': string;
+  readonly 'detail': {
+    readonly 'stack-id': string;
+    readonly 'status-details': { readonly status: string };
+  };
+}

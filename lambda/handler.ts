@@ -1,8 +1,19 @@
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { EKSClient } from '@aws-sdk/client-eks';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import { Calls } from './calls';
 import { Deadline } from './deadline';
-import type { LambdaContext, OnEventRequest, OnEventResponse } from './event';
+import { EksAssociations } from './eks';
+import type { LambdaContext, OnEventRequest, OnEventResponse, StackStatusChangeEvent } from './event';
 import { AssociationLifecycle } from './lifecycle';
-import { jsonLog } from './log';
+import { Log, jsonLog } from './log';
+import { stackUuidOf } from './owner';
+import { Ownership } from './ownership';
+import { Retrier } from './retry';
+import { TransferSettlement } from './settlement';
+import { StackState } from './stack';
+import { TransferStore } from './transfers';
+import { ASSOCIATION_RESOURCE_TYPE, TRANSFERS_RESOURCE_TYPE } from '../src/private/contract';
 
 /**
  * SDK attempts per call, with adaptive backoff for throttling and server errors; the handler then
@@ -11,25 +22,64 @@ import { jsonLog } from './log';
 const MAX_ATTEMPTS = 3;
 const CONNECTION_TIMEOUT_MS = 3_000;
 
-let eks: EKSClient | undefined;
+/** The clients of a warm container; region, credentials and endpoints come from the standard configuration chain (AWS_ENDPOINT_URL_<SERVICE>, AWS_ENDPOINT_URL). */
+interface Clients {
+  readonly eks: EKSClient;
+  readonly ssm: SSMClient;
+  readonly cloudformation: CloudFormationClient;
+}
+let clients: Clients | undefined;
 
-/**
- * The onEvent handler of the custom-resource Provider framework for
- * `Custom::EksPodIdentityAssociation`: returns the physical id and data, or throws an error whose
- * message CloudFormation shows.
- */
-export async function handler(event: OnEventRequest, context?: LambdaContext): Promise<OnEventResponse> {
-  // Created on first use and kept for the warm container; region, credentials and endpoint
-  // (AWS_ENDPOINT_URL_EKS) come from the standard configuration chain.
-  eks ??= new EKSClient({
+function createClients(): Clients {
+  const config = {
     retryMode: 'adaptive',
     maxAttempts: MAX_ATTEMPTS,
     requestHandler: { connectionTimeout: CONNECTION_TIMEOUT_MS, throwOnRequestTimeout: true },
+  };
+  return { eks: new EKSClient(config), ssm: new SSMClient(config), cloudformation: new CloudFormationClient(config) };
+}
+
+/**
+ * The onEvent handler of the custom-resource Provider framework for `Custom::EksPodIdentityAssociation`
+ * and `Custom::EksPodIdentityTransfers`: returns the physical id and data, or throws an error whose
+ * message CloudFormation shows. Also the target of the EventBridge rule that tells when an operation
+ * of the stack has ended.
+ */
+export async function handler(event: OnEventRequest | StackStatusChangeEvent, context?: LambdaContext): Promise<OnEventResponse | void> {
+  clients ??= createClients();
+  const deadline = Deadline.fromContext(context);
+  const log: Log = jsonLog;
+  const stackId = isStackStatusChange(event) ? event.detail['stack-id'] : event.StackId;
+  const calls = new Calls(deadline, new Retrier(deadline, log), log);
+  const associations = new EksAssociations(clients.eks, calls);
+  const transfers = TransferStore.ofStack(clients.ssm, calls, stackUuidOf(stackId));
+  const ownership = new Ownership(associations, transfers, new StackState(clients.cloudformation, calls, stackId), log);
+  if (isStackStatusChange(event)) {
+    log('stack-operation-ended', { stackId, status: event.detail['status-details'].status, remainingMs: deadline.remainingMs() });
+    return new TransferSettlement(ownership, transfers, log).onStackOperationEnded(event);
+  }
+  log('request', {
+    requestType: event.RequestType,
+    resourceType: event.ResourceType,
+    logicalResourceId: event.LogicalResourceId,
+    physicalResourceId: event.PhysicalResourceId,
+    remainingMs: deadline.remainingMs(),
   });
   try {
-    return await new AssociationLifecycle(eks, Deadline.fromContext(context), jsonLog).onEvent(event);
+    switch (event.ResourceType) {
+      case ASSOCIATION_RESOURCE_TYPE:
+        return await new AssociationLifecycle(associations, ownership, log).onEvent(event);
+      case TRANSFERS_RESOURCE_TYPE:
+        return await new TransferSettlement(ownership, transfers, log).onEvent(event);
+      default:
+        throw new Error(`Unknown ResourceType ${JSON.stringify(event.ResourceType)}: this handler serves ${ASSOCIATION_RESOURCE_TYPE} and ${TRANSFERS_RESOURCE_TYPE}. Nothing was changed.`);
+    }
   } catch (error) {
-    jsonLog('failed', { error: error instanceof Error ? error.message : String(error) });
+    log('failed', { error: error instanceof Error ? error.message : String(error) });
     throw error;
   }
+}
+
+function isStackStatusChange(event: OnEventRequest | StackStatusChangeEvent): event is StackStatusChangeEvent {
+  return (event as StackStatusChangeEvent).source === 'aws.cloudformation';
 }

@@ -12,19 +12,18 @@ const MAX_TAG_VALUE = 256;
 export class Owner {
   /** The owner of the resource a CloudFormation request is about. */
   public static of(event: { readonly StackId: string; readonly LogicalResourceId: string }): Owner {
-    const stack = event.StackId.slice(event.StackId.lastIndexOf('/') + 1);
-    return new Owner(stack, event.LogicalResourceId);
+    return new Owner(stackUuidOf(event.StackId), event.LogicalResourceId);
   }
 
   /** The value of the owner tag. */
   public readonly mark: string;
 
-  private constructor(private readonly stack: string, logicalResourceId: string) {
-    const mark = `${stack}/${logicalResourceId}`;
+  private constructor(public readonly stackUuid: string, public readonly logicalResourceId: string) {
+    const mark = `${stackUuid}/${logicalResourceId}`;
     // Logical ids may be up to 255 characters; a digest keeps such marks unique and within the limit.
     this.mark = mark.length <= MAX_TAG_VALUE
       ? mark
-      : `${stack}/sha256:${createHash('sha256').update(logicalResourceId).digest('hex')}`;
+      : `${stackUuid}/sha256:${createHash('sha256').update(logicalResourceId).digest('hex')}`;
   }
 
   /** The owner tag, to add to an association's tags. */
@@ -34,7 +33,7 @@ export class Owner {
 
   /** True when `tags` mark an association owned by any resource of this owner's stack. */
   public sameStackAs(tags: Readonly<Record<string, string>> | undefined): boolean {
-    return tags?.[OWNER_TAG_KEY]?.startsWith(`${this.stack}/`) ?? false;
+    return tags?.[OWNER_TAG_KEY]?.startsWith(`${this.stackUuid}/`) ?? false;
   }
 
   /** True when `tags` mark an association owned by exactly this resource. */
@@ -43,9 +42,19 @@ export class Owner {
   }
 }
 
+/** The unique part of a stack id, `arn:...:stack/<name>/<uuid>`. */
+export function stackUuidOf(stackId: string): string {
+  return stackId.slice(stackId.lastIndexOf('/') + 1);
+}
+
+/** The owner mark in `tags`, or undefined when the association carries none. */
+export function markOf(tags: Readonly<Record<string, string>> | undefined): string | undefined {
+  return tags?.[OWNER_TAG_KEY];
+}
+
 /** The owner mark in `tags`, or 'none', for logs and messages. */
 export function ownerMarkOf(tags: Readonly<Record<string, string>> | undefined): string {
-  return tags?.[OWNER_TAG_KEY] ?? 'none';
+  return markOf(tags) ?? 'none';
 }
 
 /** `tags` without the owner mark: the user's tags. */

@@ -163,7 +163,10 @@ export interface PodIdentityAssociationProps {
   /**
    * What happens to the association when it is removed from the stack or the stack is deleted.
    * `RemovalPolicy.RETAIN` leaves the association in EKS (and keeps the role this construct
-   * created, so the association still works); the pods keep their credentials.
+   * created, so the association still works); the pods keep their credentials. A deployment that
+   * creates the association and then fails still removes it, as it does with
+   * `RETAIN_ON_UPDATE_OR_DELETE` (CloudFormation's `RetainExceptOnCreate`): a failed deployment
+   * leaves nothing behind.
    *
    * @default RemovalPolicy.DESTROY
    */
@@ -315,13 +318,15 @@ export class PodIdentityAssociation extends Resource implements IPodIdentityAsso
     checkSameEnvironment('cluster', cluster, stack, 'the stack that holds the association');
     registerServiceAccount(this, cluster, props.namespace, props.serviceAccount);
 
-    const removalPolicy = props.removalPolicy ?? RemovalPolicy.DESTROY;
-    if (removalPolicy === RemovalPolicy.SNAPSHOT) {
+    const requestedRemovalPolicy = props.removalPolicy ?? RemovalPolicy.DESTROY;
+    if (requestedRemovalPolicy === RemovalPolicy.SNAPSHOT) {
       throw new Error(
         '`removalPolicy` must be RemovalPolicy.DESTROY, RETAIN or RETAIN_ON_UPDATE_OR_DELETE, got: RemovalPolicy.SNAPSHOT. ' +
         'An association has no snapshot; use RETAIN to keep it in EKS.',
       );
     }
+    // Retained when it leaves the stack, but not when the deployment that created it rolls back.
+    const removalPolicy = requestedRemovalPolicy === RemovalPolicy.RETAIN ? RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE : requestedRemovalPolicy;
     this.identity = {
       partition: stack.partition,
       region: cluster.env.region,
@@ -345,8 +350,6 @@ export class PodIdentityAssociation extends Resource implements IPodIdentityAsso
       const policy = props.policy;
       this.node.addValidation({ validate: () => policy.validateForIdentityPolicy().map(e => `\`policy\` is not a valid session policy: ${e}`) });
     }
-
-    provider._grantAssociation(this.clusterName, props.role);
 
     const properties: AssociationResourceProperties = {
       ClusterName: this.clusterName,
@@ -372,6 +375,13 @@ export class PodIdentityAssociation extends Resource implements IPodIdentityAsso
       resource.applyRemovalPolicy(removalPolicy);
     }
     this.associationResource = resource;
+    provider._bind(resource, {
+      clusterName: this.clusterName,
+      namespace: props.namespace,
+      serviceAccount: props.serviceAccount,
+      givenRole: props.role,
+      adoptExisting: props.adoptExisting === true,
+    });
     // Pods receive credentials as soon as the association exists: let them carry the role's grants.
     if (this.role instanceof AssociationRole) {
       this.role.grantsBefore(resource);

@@ -1,14 +1,19 @@
+import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import { CfnResource, Duration, Names, Stack } from 'aws-cdk-lib';
+import { Aws, CfnResource, Duration, Fn, Lazy, Names, Stack } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct, IConstruct } from 'constructs';
-import { PODS_SERVICE_PRINCIPAL } from './private/contract';
+import type { AssociationBinding } from './private/binding';
+import { OWNER_TAG_KEY, PARAMETER_ROOT, PODS_SERVICE_PRINCIPAL, TRANSFERS_RESOURCE_TYPE, TransfersResourceProperties } from './private/contract';
 import { NagSuppression, suppressNagFindings } from './private/nag';
+import { MAX_ROLE_INLINE_POLICY_CHARACTERS, estimatedPolicyCharacters } from './private/policy-size';
 
 /** Where the build puts the bundled handler (`lambda/handler.ts` and its pinned SDK); the same path from src/ and lib/. */
 const HANDLER_BUNDLE_DIR = path.join(__dirname, '..', 'assets', 'lambda', 'handler');
@@ -50,8 +55,10 @@ export interface PodIdentityAssociationProviderProps {
 
 /**
  * The custom-resource provider shared by every `PodIdentityAssociation` in a stack: the handler
- * function, the provider framework, their log groups, and an IAM policy that lists exactly the
- * clusters and roles of the stack's associations.
+ * function, the provider framework, their log groups, the handler's permissions (its role's policy,
+ * plus one policy per role given as `role`, which the associations that use it depend on), the
+ * resource that settles ownership transfers at the end of each deployment, and the EventBridge rule
+ * that tells the handler when an operation of the stack has completed.
  *
  * An association creates it on first use with the default options. To choose them, call
  * `PodIdentityAssociationProvider.getOrCreate(stack, { ... })` before the stack's first
@@ -102,10 +109,15 @@ export class PodIdentityAssociationProvider extends Construct {
    */
   public readonly _createdRolePath: string;
 
+  private readonly handlerRole: iam.Role;
+  /** Create on the stack's clusters, and mark an association of them as this stack's (tag-on-create, takeover). */
   private readonly onClusters: iam.PolicyStatement;
-  private readonly onAssociations: iam.PolicyStatement;
-  private readonly passRole: iam.PolicyStatement;
-  private readonly granted = new Set<string>();
+  private readonly clusters = new Set<string>();
+  /** The unique part of the stack id, as a value known at deploy time: the owner marks and transfer records of this stack start with it. */
+  private readonly stackUuid: string;
+  private readonly transfers: CfnResource;
+  /** `<logical id> <cluster> <namespace> <service account>` of each association, for the transfers resource. */
+  private readonly identities: string[] = [];
 
   private constructor(scope: Construct, id: string, props: PodIdentityAssociationProviderProps) {
     super(scope, id);
@@ -145,24 +157,13 @@ export class PodIdentityAssociationProvider extends Construct {
     this.handler = handler;
 
     this._createdRolePath = `/cdk-eks-pod-identity/${Names.uniqueId(stack)}/`;
+    this.stackUuid = Fn.select(2, Fn.split('/', Aws.STACK_ID));
+    this.handlerRole = handlerRole;
     this.onClusters = new iam.PolicyStatement({
-      actions: ['eks:CreatePodIdentityAssociation', 'eks:ListPodIdentityAssociations'],
+      actions: ['eks:CreatePodIdentityAssociation', 'eks:TagResource'],
+      conditions: { StringLike: { [`aws:RequestTag/${OWNER_TAG_KEY}`]: `${this.stackUuid}/*` } },
     });
-    this.onAssociations = new iam.PolicyStatement({
-      actions: [
-        'eks:DescribePodIdentityAssociation',
-        'eks:UpdatePodIdentityAssociation',
-        'eks:DeletePodIdentityAssociation',
-        'eks:TagResource',
-        'eks:UntagResource',
-      ],
-    });
-    this.passRole = new iam.PolicyStatement({
-      actions: ['iam:PassRole'],
-      resources: [stack.formatArn({ service: 'iam', region: '', resource: 'role', resourceName: `${this._createdRolePath.slice(1)}*` })],
-      conditions: { StringEquals: { 'iam:PassedToService': PODS_SERVICE_PRINCIPAL } },
-    });
-    for (const statement of [this.onClusters, this.onAssociations, this.passRole]) {
+    for (const statement of this.handlerStatements()) {
       handlerRole.addToPrincipalPolicy(statement);
     }
 
@@ -172,16 +173,40 @@ export class PodIdentityAssociationProvider extends Construct {
       logGroup: this.frameworkLogGroup,
     });
     this.serviceToken = provider.serviceToken;
+    const transfersProperties: TransfersResourceProperties = {
+      Associations: Lazy.list({ produce: () => [...this.identities].sort() }),
+    };
+    this.transfers = new CfnResource(this, 'Transfers', {
+      type: TRANSFERS_RESOURCE_TYPE,
+      properties: { ServiceToken: this.serviceToken, ...transfersProperties },
+    });
+    this.node.addValidation({ validate: () => this.policySizeProblems() });
+    // A stack's creation has no cleanup phase: its end, as EventBridge reports it, makes its transfers final.
+    new events.Rule(this, 'StackOperationEnded', {
+      description: 'Makes the ownership transfers of Pod Identity associations final once an operation of this stack has completed',
+      eventPattern: {
+        source: ['aws.cloudformation'],
+        detailType: ['CloudFormation Stack Status Change'],
+        detail: {
+          'stack-id': [Aws.STACK_ID],
+          'status-details': { status: OPERATION_COMPLETED_STATUSES },
+        },
+      },
+      targets: [new targets.LambdaFunction(handler, { retryAttempts: 2, maxEventAge: Duration.hours(1) })],
+    });
     // aws-cdk-lib picks the framework's runtime from a regional fact that lags; run both on the newest.
     const framework = provider.node.findChild('framework-onEvent') as lambda.Function;
     (framework.node.defaultChild as lambda.CfnFunction).runtime = RUNTIME.name;
 
     suppressNagFindings(defaultPolicyOf(handlerRole), [{
       id: 'AwsSolutions-IAM5',
-      reason: 'The handler manages Pod Identity associations whose ids EKS assigns at creation, so it is scoped to podidentityassociation/<cluster>/* of the stack\'s clusters; and it may pass only the association roles this stack creates, which share the IAM path /cdk-eks-pod-identity/<stack>/, and only to pods.eks.amazonaws.com.',
+      reason: 'EKS assigns association ids at creation: the handler may read and list any association of this account and region (to see who owns the one that holds a service account), mark new or taken-over associations of the stack\'s clusters only with this stack\'s owner mark, and change or delete only associations whose owner mark names this stack. ' +
+        'It may pass only the association roles this stack creates, which share the IAM path /cdk-eks-pod-identity/<stack>/, and only to pods.eks.amazonaws.com; and it keeps ownership transfer records only under the SSM path of this stack.',
       appliesTo: [
         { regex: '/^Resource::arn:.+:eks:.+:podidentityassociation\\/.+\\/\\*$/' },
+        { regex: '/^Resource::arn:.+:eks:.+:cluster\\/\\*$/' },
         { regex: '/^Resource::arn:.+:iam::.+:role\\/cdk-eks-pod-identity\\/.+\\/\\*$/' },
+        { regex: `/^Resource::arn:.+:ssm:.+:parameter\\/${PARAMETER_ROOT}\\/.+\\/transfers\\/\\*$/` },
       ],
     }, INLINE_POLICY]);
     suppressNagFindings(defaultPolicyOf(frameworkRole), [{
@@ -203,38 +228,145 @@ export class PodIdentityAssociationProvider extends Construct {
   }
 
   /**
-   * Lets the handler manage associations on `clusterName` (a cluster in this stack's account and
-   * region) and pass `givenRole`, a role the user gave rather than one created on the created-role
-   * path, to EKS Pod Identity. Each resource is listed once however many associations share it.
+   * Gives the handler what it needs to serve `resource`, an association of this stack. Nothing a
+   * cleanup or a rollback needs ever leaves a policy in place: a Delete, a give-back and a rollback's
+   * return to an earlier association need only the fixed statements (the associations carry this
+   * stack's owner mark); creating on a cluster is needed only while the cluster is in the template.
+   * Passing a role given as `role` (which a rollback may need again) is a policy of its own, and so
+   * is passing an adopted association's previous role: CloudFormation creates each before the
+   * associations that depend on it, deletes it after them, and keeps it through a rollback (the
+   * DependsOn attribute's documented order); neither ever changes.
    *
    * @internal
    */
-  public _grantAssociation(clusterName: string, givenRole?: iam.IRole): void {
+  public _bind(resource: CfnResource, binding: AssociationBinding): void {
+    this.addCluster(binding.clusterName);
+    if (binding.givenRole) {
+      resource.node.addDependency(this.rolePolicy(binding.givenRole));
+    }
+    if (binding.adoptExisting) {
+      resource.node.addDependency(this.adoptedRolesPolicy());
+    }
+    resource.node.addDependency(this.transfers);
+    const logicalId = Stack.of(this).getLogicalId(resource);
+    this.identities.push(`${logicalId} ${binding.clusterName} ${binding.namespace} ${binding.serviceAccount}`);
+  }
+
+  /** The handler role's own policy: fixed for the life of the stack, but for the clusters it may create on. */
+  private handlerStatements(): iam.PolicyStatement[] {
     const stack = Stack.of(this);
-    this.addOnce(this.onClusters, stack.formatArn({ service: 'eks', resource: 'cluster', resourceName: clusterName }));
-    this.addOnce(this.onAssociations, stack.formatArn({
-      service: 'eks',
-      resource: 'podidentityassociation',
-      resourceName: `${clusterName}/*`,
-    }));
-    if (givenRole) {
-      this.addOnce(this.passRole, givenRole.roleArn);
+    const associations = stack.formatArn({ service: 'eks', resource: 'podidentityassociation', resourceName: '*/*' });
+    const records = stack.formatArn({ service: 'ssm', resource: 'parameter', resourceName: `${PARAMETER_ROOT}/${this.stackUuid}/transfers` });
+    return [
+      // Read-only, on any cluster: who owns the association that holds a service account, or that a Delete names.
+      new iam.PolicyStatement({ actions: ['eks:DescribePodIdentityAssociation'], resources: [associations] }),
+      new iam.PolicyStatement({ actions: ['eks:ListPodIdentityAssociations'], resources: [stack.formatArn({ service: 'eks', resource: 'cluster', resourceName: '*' })] }),
+      // Only associations whose owner mark names this stack, on any cluster, including one that has left the template.
+      new iam.PolicyStatement({
+        actions: ['eks:UpdatePodIdentityAssociation', 'eks:DeletePodIdentityAssociation', 'eks:TagResource', 'eks:UntagResource'],
+        resources: [associations],
+        conditions: { StringLike: { [`aws:ResourceTag/${OWNER_TAG_KEY}`]: `${this.stackUuid}/*` } },
+      }),
+      new iam.PolicyStatement({
+        actions: ['iam:PassRole'],
+        resources: [stack.formatArn({ service: 'iam', region: '', resource: 'role', resourceName: `${this._createdRolePath.slice(1)}*` })],
+        conditions: { StringEquals: { 'iam:PassedToService': PODS_SERVICE_PRINCIPAL } },
+      }),
+      new iam.PolicyStatement({
+        actions: ['ssm:PutParameter', 'ssm:GetParametersByPath', 'ssm:DeleteParameters'],
+        resources: [records, `${records}/*`],
+      }),
+      // Which phase a request belongs to, and which resource holds an association.
+      new iam.PolicyStatement({ actions: ['cloudformation:DescribeStacks', 'cloudformation:DescribeStackResource'], resources: [Aws.STACK_ID] }),
+    ];
+  }
+
+  /**
+   * Lets the handler create associations on `clusterName` and mark them (tag-on-create, which EKS
+   * may authorize on the cluster or on the new association: not documented), only with this
+   * stack's owner mark.
+   */
+  private addCluster(clusterName: string): void {
+    const stack = Stack.of(this);
+    const key = JSON.stringify(stack.resolve(clusterName));
+    if (!this.clusters.has(key)) {
+      this.onClusters.addResources(
+        stack.formatArn({ service: 'eks', resource: 'cluster', resourceName: clusterName }),
+        stack.formatArn({ service: 'eks', resource: 'podidentityassociation', resourceName: `${clusterName}/*` }),
+      );
+      // Added with the first cluster: a statement without resources is not a valid policy.
+      if (this.clusters.size === 0) {
+        this.handlerRole.addToPrincipalPolicy(this.onClusters);
+      }
+      this.clusters.add(key);
     }
   }
 
-  private addOnce(statement: iam.PolicyStatement, resource: string): void {
-    const key = `${statement.actions[0]} ${resource}`;
-    if (!this.granted.has(key)) {
-      this.granted.add(key);
-      statement.addResources(resource);
+  /** Pass one role given as `role` to EKS Pod Identity. */
+  private rolePolicy(role: iam.IRole): iam.Policy {
+    const stack = Stack.of(this);
+    const id = `Role${digestOf(stack, role.roleArn)}`;
+    return this.node.tryFindChild(id) as iam.Policy | undefined ?? this.handlerPolicy(id, [new iam.PolicyStatement({
+      actions: ['iam:PassRole'],
+      resources: [role.roleArn],
+      conditions: { StringEquals: { 'iam:PassedToService': PODS_SERVICE_PRINCIPAL } },
+    })]);
+  }
+
+  /**
+   * Pass any role of the account to EKS Pod Identity: only with `adoptExisting`, whose rollback
+   * gives an adopted association back its previous role, which the stack does not know.
+   */
+  private adoptedRolesPolicy(): iam.Policy {
+    const id = 'AdoptedAssociationRoles';
+    return this.node.tryFindChild(id) as iam.Policy | undefined ?? this.handlerPolicy(id, [new iam.PolicyStatement({
+      actions: ['iam:PassRole'],
+      resources: [Stack.of(this).formatArn({ service: 'iam', region: '', resource: 'role', resourceName: '*' })],
+      conditions: { StringEquals: { 'iam:PassedToService': PODS_SERVICE_PRINCIPAL } },
+    })], [{
+      id: 'AwsSolutions-IAM5',
+      reason: 'Only in stacks with adoptExisting: if a deployment that adopted an association fails, the handler gives the association back its previous role, which this stack does not know; only to pods.eks.amazonaws.com.',
+      appliesTo: [{ regex: '/^Resource::arn:.+:iam::.+:role\\/\\*$/' }],
+    }]);
+  }
+
+  private handlerPolicy(id: string, statements: iam.PolicyStatement[], suppressions: NagSuppression[] = []): iam.Policy {
+    const policy = new iam.Policy(this, id, { roles: [this.handlerRole], statements });
+    suppressNagFindings(policy.node.defaultChild as CfnResource, [...suppressions, INLINE_POLICY]);
+    return policy;
+  }
+
+  /** IAM limits the inline policies of a role to 10,240 characters in all. */
+  private policySizeProblems(): string[] {
+    const policies = this.node.children.filter((c): c is iam.Policy => c instanceof iam.Policy).map(p => p.node.defaultChild as CfnResource);
+    const documents = [defaultPolicyOf(this.handlerRole), ...policies]
+      .map(resource => (resource as iam.CfnPolicy).policyDocument);
+    const size = estimatedPolicyCharacters(Stack.of(this), documents);
+    if (size <= MAX_ROLE_INLINE_POLICY_CHARACTERS) {
+      return [];
     }
+    const clusters = this.clusters.size;
+    const roles = this.node.children.filter(c => c.node.id.startsWith('Role')).length;
+    return [
+      `The policies of the Pod Identity association handler's role would hold about ${size} characters, over IAM's limit of ${MAX_ROLE_INLINE_POLICY_CHARACTERS} per role: ` +
+      `this stack's associations use ${clusters} clusters (about 160 characters each) and ${roles} roles given as \`role\` (a policy of about 230 characters each). ` +
+      'Let the associations create their roles (those share one statement), or spread the associations over more stacks.',
+    ];
   }
 }
+
+/** A short, stable digest of a value as the template will hold it (tokens resolved), for construct ids. */
+function digestOf(stack: Stack, value: string): string {
+  return createHash('sha256').update(JSON.stringify(stack.resolve(value))).digest('hex').slice(0, 8).toUpperCase();
+}
+
+/** Stack statuses that end an operation with the stack in use (CloudFormation User Guide, stack status codes). */
+const OPERATION_COMPLETED_STATUSES = ['CREATE_COMPLETE', 'UPDATE_COMPLETE', 'UPDATE_ROLLBACK_COMPLETE', 'IMPORT_COMPLETE', 'IMPORT_ROLLBACK_COMPLETE'];
 
 /** HIPAA.Security prefers managed policies; each provider role has one policy sized to this stack. */
 const INLINE_POLICY: NagSuppression = {
   id: 'HIPAA.Security-IAMNoInlinePolicy',
-  reason: 'Each provider role has one policy written for this stack (its clusters, roles and log group); it is not shared with any other role, which is what a managed policy would be for.',
+  reason: 'Each policy of a provider role is written for this stack (its log group, clusters, roles and transfer records) and attached to that role alone; a managed policy is for sharing.',
 };
 
 /** HIPAA.Security's Lambda rules are about long-running workloads, not a deployment-time custom resource. */
@@ -245,11 +377,11 @@ const LAMBDA_DEPLOYMENT_TIME_ONLY: NagSuppression[] = [
   },
   {
     id: 'HIPAA.Security-LambdaDLQ',
-    reason: 'Invoked synchronously (CloudFormation, then the provider framework); every failure is reported to CloudFormation, and a dead-letter queue applies only to asynchronous invocations.',
+    reason: 'Invoked synchronously (CloudFormation, then the provider framework), every failure reported to CloudFormation; the one asynchronous invocation, EventBridge\'s at the end of a stack operation, is idempotent, retried by Lambda, and repeated by the next settlement of the stack\'s transfers.',
   },
   {
     id: 'HIPAA.Security-LambdaInsideVPC',
-    reason: 'Calls only the EKS control-plane API; inside a VPC it would need a NAT gateway or an EKS interface endpoint to do so, and it serves no network clients of its own.',
+    reason: 'Calls only AWS APIs (EKS, SSM, CloudFormation); inside a VPC it would need a NAT gateway or interface endpoints to do so, and it serves no network clients of its own.',
   },
 ];
 

@@ -153,7 +153,7 @@ describe('grantTargetRole: a target role in the same stack', () => {
     expect(properties.TargetRoleArn).toEqual({ 'Fn::GetAtt': [logicalIdOf(targetRole), 'Arn'] });
     expect(properties.ExpectedExternalId).toBeUndefined();
     const logicalId = stack.getLogicalId(association.node.findChild('Resource') as CfnResource);
-    expect(Template.fromStack(stack).toJSON().Resources[logicalId].DependsOn).toEqual([expect.stringMatching(/^ApiRoleDefaultPolicy/)]);
+    expect(Template.fromStack(stack).toJSON().Resources[logicalId].DependsOn).toEqual([expect.stringMatching(/^ApiRoleDefaultPolicy/), expect.stringMatching(/^PodIdentityAssociationProviderTransfers/)]);
   });
 
   test('without session tags, the target role requires the external id for sts:AssumeRole and allows sts:TagSession on its own, and the handler is told the external id', () => {

@@ -113,7 +113,14 @@ describe('cdk-nag', () => {
       `${provider}/HandlerRole/DefaultPolicy/Resource AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:eks:${REGION}:${ACCOUNT}:podidentityassociation/blue/*]`,
       `${provider}/HandlerRole/DefaultPolicy/Resource AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:eks:${REGION}:${ACCOUNT}:podidentityassociation/green/*]`,
       `${provider}/HandlerRole/DefaultPolicy/Resource AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::${ACCOUNT}:role/cdk-eks-pod-identity/Workloads/*]`,
+      `${provider}/HandlerRole/DefaultPolicy/Resource AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:eks:${REGION}:${ACCOUNT}:cluster/*]`,
+      `${provider}/HandlerRole/DefaultPolicy/Resource AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:eks:${REGION}:${ACCOUNT}:podidentityassociation/*/*]`,
+      `${provider}/HandlerRole/DefaultPolicy/Resource AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ssm:${REGION}:${ACCOUNT}:parameter/cdk-eks-pod-identity/{"Fn::Select":[2,{"Fn::Split":["/",{"Ref":"AWS::StackId"}]}]}/transfers/*]`,
       `${provider}/HandlerRole/DefaultPolicy/Resource HIPAA.Security-IAMNoInlinePolicy`,
+      // the role given to Blue and Green, and the roles an adopted association may have had
+      `${provider}/${stacks[0].node.findChild('PodIdentityAssociationProvider').node.children.find(c => /^Role[0-9A-F]{8}$/.test(c.node.id))!.node.id}/Resource HIPAA.Security-IAMNoInlinePolicy`,
+      `${provider}/AdoptedAssociationRoles/Resource AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::${ACCOUNT}:role/*]`,
+      `${provider}/AdoptedAssociationRoles/Resource HIPAA.Security-IAMNoInlinePolicy`,
       ...['Handler/Resource', 'Provider/framework-onEvent/Resource'].flatMap(fn => [
         `${provider}/${fn} HIPAA.Security-LambdaConcurrency`,
         `${provider}/${fn} HIPAA.Security-LambdaDLQ`,
@@ -126,53 +133,140 @@ describe('cdk-nag', () => {
 });
 
 describe('the handler\'s permissions', () => {
-  test('exactly what the operations need, on the stack\'s clusters, their associations and the association roles', () => {
-    // GIVEN associations on two clusters, with created roles and one role given twice
+  /** The stack's uuid, as the template computes it from the stack id. */
+  const stackUuid = { 'Fn::Select': [2, { 'Fn::Split': ['/', { Ref: 'AWS::StackId' }] }] };
+  const ownedByThisStack = { 'Fn::Join': ['', [stackUuid, '/*']] };
+
+  /** The statements of each policy attached to the handler's role, by the policy's construct id. */
+  function handlerPolicies(stack: Stack): Record<string, unknown[]> {
+    const handlerRole = { Ref: logicalIdOf(stack, 'PodIdentityAssociationProvider/HandlerRole/Resource') };
+    const policies = Template.fromStack(stack).findResources('AWS::IAM::Policy', { Properties: { Roles: [handlerRole] } });
+    return Object.fromEntries(stack.node.findAll()
+      .filter(c => c instanceof CfnResource && stack.getLogicalId(c) in policies)
+      .map(c => [c.node.scope!.node.id === 'DefaultPolicy' ? 'DefaultPolicy' : c.node.scope!.node.id, policies[stack.getLogicalId(c as CfnResource)].Properties.PolicyDocument.Statement]));
+  }
+
+  test('one policy: read any association, change only those of this stack, create only on its clusters, pass created roles, keep transfer records, read its own stack', () => {
+    // GIVEN associations on two clusters
+    const app = new App();
+    const stack = newStack(app);
+    new PodIdentityAssociation(stack, 'A', { cluster: cluster(stack, 'blue'), namespace: 'ns', serviceAccount: 'a' });
+    new PodIdentityAssociation(stack, 'B', { cluster: cluster(stack, 'green'), namespace: 'ns', serviceAccount: 'b' });
+
+    // THEN
+    const associations = arn(`:eks:${REGION}:${ACCOUNT}:podidentityassociation/*/*`);
+    const records = { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:ssm:${REGION}:${ACCOUNT}:parameter/cdk-eks-pod-identity/`, stackUuid, '/transfers']] };
+    expect(handlerPolicies(stack)).toEqual({
+      DefaultPolicy: [
+        {
+          Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+          Effect: 'Allow',
+          Resource: { 'Fn::GetAtt': [logicalIdOf(stack, 'PodIdentityAssociationProvider/HandlerLogs/Resource'), 'Arn'] },
+        },
+        { Action: 'eks:DescribePodIdentityAssociation', Effect: 'Allow', Resource: associations },
+        { Action: 'eks:ListPodIdentityAssociations', Effect: 'Allow', Resource: arn(`:eks:${REGION}:${ACCOUNT}:cluster/*`) },
+        {
+          Action: ['eks:UpdatePodIdentityAssociation', 'eks:DeletePodIdentityAssociation', 'eks:TagResource', 'eks:UntagResource'],
+          Condition: { StringLike: { 'aws:ResourceTag/cdk-eks-pod-identity:owner': ownedByThisStack } },
+          Effect: 'Allow',
+          Resource: associations,
+        },
+        {
+          Action: 'iam:PassRole',
+          Condition: { StringEquals: { 'iam:PassedToService': 'pods.eks.amazonaws.com' } },
+          Effect: 'Allow',
+          Resource: arn(`:iam::${ACCOUNT}:role/cdk-eks-pod-identity/Workloads/*`),
+        },
+        {
+          Action: ['ssm:PutParameter', 'ssm:GetParametersByPath', 'ssm:DeleteParameters'],
+          Effect: 'Allow',
+          Resource: [records, { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:ssm:${REGION}:${ACCOUNT}:parameter/cdk-eks-pod-identity/`, stackUuid, '/transfers/*']] }],
+        },
+        { Action: ['cloudformation:DescribeStacks', 'cloudformation:DescribeStackResource'], Effect: 'Allow', Resource: { Ref: 'AWS::StackId' } },
+        {
+          Action: ['eks:CreatePodIdentityAssociation', 'eks:TagResource'],
+          Condition: { StringLike: { 'aws:RequestTag/cdk-eks-pod-identity:owner': ownedByThisStack } },
+          Effect: 'Allow',
+          Resource: ['blue', 'green'].flatMap(name => [
+            arn(`:eks:${REGION}:${ACCOUNT}:cluster/${name}`),
+            arn(`:eks:${REGION}:${ACCOUNT}:podidentityassociation/${name}/*`),
+          ]),
+        },
+      ],
+    });
+  });
+
+  test('a policy per role given as `role`, and one for adopted associations\' roles, each a dependency of the associations that need it', () => {
+    // GIVEN associations with created roles, one role given twice, one adopting
     const app = new App();
     const stack = newStack(app);
     const given = iam.Role.fromRoleArn(stack, 'Given', `arn:aws:iam::${ACCOUNT}:role/payments`);
-    new PodIdentityAssociation(stack, 'A', { cluster: cluster(stack, 'blue'), namespace: 'ns', serviceAccount: 'a' });
-    new PodIdentityAssociation(stack, 'B', { cluster: cluster(stack, 'blue'), namespace: 'ns', serviceAccount: 'b', role: given });
-    new PodIdentityAssociation(stack, 'C', { cluster: cluster(stack, 'green'), namespace: 'ns', serviceAccount: 'c', role: given });
-    new PodIdentityAssociation(stack, 'D', { cluster: cluster(stack, 'green'), namespace: 'ns', serviceAccount: 'd' });
+    const a = new PodIdentityAssociation(stack, 'A', { cluster: cluster(stack, 'blue'), namespace: 'ns', serviceAccount: 'a' });
+    const b = new PodIdentityAssociation(stack, 'B', { cluster: cluster(stack, 'blue'), namespace: 'ns', serviceAccount: 'b', role: given });
+    const c = new PodIdentityAssociation(stack, 'C', { cluster: cluster(stack, 'green'), namespace: 'ns', serviceAccount: 'c', role: given, adoptExisting: true });
 
     // THEN
-    const template = Template.fromStack(stack);
-    template.hasResourceProperties('AWS::IAM::Policy', {
-      Roles: [{ Ref: logicalIdOf(stack, 'PodIdentityAssociationProvider/HandlerRole/Resource') }],
-      PolicyDocument: {
-        Statement: [
-          {
-            Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-            Effect: 'Allow',
-            Resource: { 'Fn::GetAtt': [logicalIdOf(stack, 'PodIdentityAssociationProvider/HandlerLogs/Resource'), 'Arn'] },
-          },
-          {
-            Action: ['eks:CreatePodIdentityAssociation', 'eks:ListPodIdentityAssociations'],
-            Effect: 'Allow',
-            Resource: [arn(`:eks:${REGION}:${ACCOUNT}:cluster/blue`), arn(`:eks:${REGION}:${ACCOUNT}:cluster/green`)],
-          },
-          {
-            Action: [
-              'eks:DescribePodIdentityAssociation',
-              'eks:UpdatePodIdentityAssociation',
-              'eks:DeletePodIdentityAssociation',
-              'eks:TagResource',
-              'eks:UntagResource',
-            ],
-            Effect: 'Allow',
-            Resource: [arn(`:eks:${REGION}:${ACCOUNT}:podidentityassociation/blue/*`), arn(`:eks:${REGION}:${ACCOUNT}:podidentityassociation/green/*`)],
-          },
-          {
-            Action: 'iam:PassRole',
-            Condition: { StringEquals: { 'iam:PassedToService': 'pods.eks.amazonaws.com' } },
-            Effect: 'Allow',
-            Resource: [arn(`:iam::${ACCOUNT}:role/cdk-eks-pod-identity/Workloads/*`), `arn:aws:iam::${ACCOUNT}:role/payments`],
-          },
-        ],
-        Version: '2012-10-17',
-      },
+    const policies = handlerPolicies(stack);
+    const passRole = (resource: unknown) => [{
+      Action: 'iam:PassRole',
+      Condition: { StringEquals: { 'iam:PassedToService': 'pods.eks.amazonaws.com' } },
+      Effect: 'Allow',
+      Resource: resource,
+    }];
+    const roleId = Object.keys(policies).find(id => id.startsWith('Role'))!;
+    expect(Object.keys(policies).sort()).toEqual(['AdoptedAssociationRoles', 'DefaultPolicy', expect.stringMatching(/^Role[0-9A-F]{8}$/)]);
+    expect(policies[roleId]).toEqual(passRole(`arn:aws:iam::${ACCOUNT}:role/payments`));
+    expect(policies.AdoptedAssociationRoles).toEqual(passRole(arn(`:iam::${ACCOUNT}:role/*`)));
+
+    const provider = 'PodIdentityAssociationProvider';
+    const resources = Template.fromStack(stack).toJSON().Resources;
+    const dependsOn = (association: PodIdentityAssociation) => [...resources[logicalIdOf(stack, `${association.node.id}/Resource`)].DependsOn].sort();
+    const transfers = logicalIdOf(stack, `${provider}/Transfers`);
+    const rolePolicy = logicalIdOf(stack, `${provider}/${roleId}/Resource`);
+    expect(dependsOn(a)).toEqual([transfers]);
+    expect(dependsOn(b)).toEqual([rolePolicy, transfers].sort());
+    expect(dependsOn(c)).toEqual([logicalIdOf(stack, `${provider}/AdoptedAssociationRoles/Resource`), rolePolicy, transfers].sort());
+  });
+
+  test('the transfers resource lists the identity of every association, and changes when one moves or changes service account', () => {
+    const app = new App();
+    const stack = newStack(app);
+    new PodIdentityAssociation(stack, 'A', { cluster: cluster(stack, 'blue'), namespace: 'ns', serviceAccount: 'a' });
+    new PodIdentityAssociation(stack, 'B', { cluster: cluster(stack, 'green'), namespace: 'jobs', serviceAccount: 'b' });
+
+    Template.fromStack(stack).hasResourceProperties('Custom::EksPodIdentityTransfers', {
+      ServiceToken: { 'Fn::GetAtt': [logicalIdOf(stack, 'PodIdentityAssociationProvider/Provider/framework-onEvent/Resource'), 'Arn'] },
+      Associations: [`${logicalIdOf(stack, 'A/Resource')} blue ns a`, `${logicalIdOf(stack, 'B/Resource')} green jobs b`].sort(),
     });
+  });
+
+  test('200 associations on 20 clusters stay within IAM\'s 10,240 characters of inline policies per role', () => {
+    // GIVEN
+    const app = new App();
+    const stack = newStack(app);
+    for (let i = 0; i < 200; i++) {
+      new PodIdentityAssociation(stack, `A${i}`, { cluster: cluster(stack, `cluster-${i % 20}-of-the-fleet`), namespace: `team-${i}`, serviceAccount: 'app' });
+    }
+    // WHEN
+    const policies = handlerPolicies(stack);
+    // THEN the size as IAM counts it (JSON without whitespace), with each intrinsic as its longest value
+    const longest = JSON.stringify(Object.values(policies).map(statements => ({ Version: '2012-10-17', Statement: statements })))
+      .replace(/\{"Ref":"AWS::Partition"\}/g, '"aws-us-gov"')
+      .replace(/\{"Fn::Select":\[2,\{"Fn::Split":\["\/",\{"Ref":"AWS::StackId"\}\]\}\]\}/g, `"${'u'.repeat(36)}"`)
+      .replace(/\{"Fn::GetAtt":\[[^\]]+\]\}/g, `"${'a'.repeat(160)}"`)
+      .replace(/\{"Ref":"AWS::StackId"\}/g, `"${'s'.repeat(229)}"`);
+    expect(Object.keys(policies)).toEqual(['DefaultPolicy']);
+    expect(longest.length).toBeLessThan(10_240);
+  });
+
+  test('a stack whose policies would not fit IAM\'s limit fails at synth, naming the cause and the fix', () => {
+    const app = new App();
+    const stack = newStack(app);
+    for (let i = 0; i < 60; i++) {
+      const role = iam.Role.fromRoleArn(stack, `Given${i}`, `arn:aws:iam::${ACCOUNT}:role/team-${i}-application-role-with-a-long-name`);
+      new PodIdentityAssociation(stack, `A${i}`, { cluster: cluster(stack, `cluster-${i % 20}`), namespace: `team-${i}`, serviceAccount: 'app', role });
+    }
+    expect(() => app.synth()).toThrow(/The policies of the Pod Identity association handler's role would hold about \d+ characters, over IAM's limit of 10240 per role: this stack's associations use 20 clusters \(about 160 characters each\) and 60 roles given as `role` \(a policy of about 230 characters each\)\. Let the associations create their roles/);
   });
 
   test('the provider framework may write its logs and invoke the handler, nothing else', () => {

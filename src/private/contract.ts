@@ -9,6 +9,29 @@
 export const ASSOCIATION_RESOURCE_TYPE = 'Custom::EksPodIdentityAssociation';
 
 /**
+ * CloudFormation resource type of the one resource per stack that settles ownership transfers: its
+ * physical id changes whenever an association is added, moved or changes service account, so
+ * CloudFormation deletes the previous one once the deployment has completed (cleanup) or rolled
+ * back (rollback cleanup), after every association (they depend on it). That Delete makes the
+ * deployment's transfers final, or undoes those whose new owner did not keep the association.
+ */
+export const TRANSFERS_RESOURCE_TYPE = 'Custom::EksPodIdentityTransfers';
+
+/** Properties of the transfers resource: the identity of each association of the stack. */
+export interface TransfersResourceProperties {
+  /** `<logical id> <cluster> <namespace> <service account>` of each association; only its changes matter. */
+  readonly Associations: string[];
+}
+
+/** The first segment of every SSM parameter the handler writes (its policy is scoped to it). */
+export const PARAMETER_ROOT = 'cdk-eks-pod-identity';
+
+/** Where the handler keeps the ownership transfer records of the stack whose unique id is `stackUuid`. */
+export function transferRecordsPath(stackUuid: string): string {
+  return `/${PARAMETER_ROOT}/${stackUuid}/transfers`;
+}
+
+/**
  * Resource properties, as the construct writes them into the template.
  *
  * CloudFormation hands every scalar of a custom resource to the handler as a string, so booleans

@@ -1,9 +1,11 @@
+import { idempotencyToken } from '../../lambda/eks';
 import { OWNER_TAG_KEY } from '../../src/private/contract';
-import { EksEndpoint, startEksEndpoint } from '../fixtures/eks-endpoint';
+import type { EksEndpoint } from '../fixtures/eks-endpoint';
 import {
   ACCOUNT,
   BundledHandler,
   Handler,
+  LocalEndpoints,
   REGION,
   STACK_ID,
   TemplateProperties,
@@ -12,6 +14,7 @@ import {
   deleteEvent,
   lambdaContext,
   startBundledHandler,
+  startLocalEndpoints,
   updateEvent,
 } from '../fixtures/handler-harness';
 
@@ -25,22 +28,24 @@ const BASE: TemplateProperties = { ClusterName: 'my-cluster', Namespace: 'paymen
 /** The owner mark of logical id `Association` in the harness's stack: `<stack uuid>/<logical id>`. */
 const OWNER = { [OWNER_TAG_KEY]: `${STACK_ID.split('/')[2]}/Association` };
 
+let local: LocalEndpoints;
 let endpoint: EksEndpoint;
 let lambda: BundledHandler;
 let handler: Handler;
 let logs: ReturnType<typeof captureLogs>;
 
 beforeAll(async () => {
-  endpoint = await startEksEndpoint({ clusters: ['my-cluster', 'other-cluster'] });
-  lambda = await startBundledHandler(endpoint.url);
+  local = await startLocalEndpoints({ clusters: ['my-cluster', 'other-cluster'] });
+  endpoint = local.eks;
+  lambda = await startBundledHandler(local.environment);
   handler = lambda.invoke;
 });
 afterAll(async () => {
   await lambda.stop();
-  await endpoint.close();
+  await local.close();
 });
 beforeEach(() => {
-  endpoint.reset();
+  local.reset();
   logs = captureLogs();
 });
 afterEach(() => {
@@ -52,6 +57,11 @@ function operations(): string[] {
   return endpoint.calls.map(call => call.operation);
 }
 
+/** The bodies of the UpdatePodIdentityAssociation calls, in order. */
+function updateBodies(): unknown[] {
+  return endpoint.callsTo('UpdatePodIdentityAssociation').map(call => call.body);
+}
+
 /** Creates an association through the handler and forgets the calls it took. */
 async function created(properties: TemplateProperties = BASE): Promise<string> {
   const response = await handler(createEvent(properties));
@@ -60,7 +70,7 @@ async function created(properties: TemplateProperties = BASE): Promise<string> {
 }
 
 describe('Create', () => {
-  test('creates the association with the request id as idempotency token and returns its ARN, id and an empty external id', async () => {
+  test('creates the association with an idempotency token of its own and returns its ARN, id and an empty external id', async () => {
     // GIVEN
     const event = createEvent(BASE);
     // WHEN
@@ -68,7 +78,7 @@ describe('Create', () => {
     // THEN
     expect(operations()).toEqual(['CreatePodIdentityAssociation']);
     expect(endpoint.calls[0].params).toEqual({ clusterName: 'my-cluster' });
-    expect(endpoint.calls[0].body).toEqual({ namespace: 'payments', serviceAccount: 'api', roleArn: ROLE, tags: OWNER, clientRequestToken: event.RequestId });
+    expect(endpoint.calls[0].body).toEqual({ namespace: 'payments', serviceAccount: 'api', roleArn: ROLE, tags: OWNER, clientRequestToken: idempotencyToken(event.RequestId, 'create') });
     const [stored] = endpoint.associations();
     expect(response).toEqual({
       PhysicalResourceId: stored.associationArn,
@@ -91,7 +101,7 @@ describe('Create', () => {
       disableSessionTags: true,
       policy: POLICY,
       tags: { team: 'payments', ...OWNER },
-      clientRequestToken: event.RequestId,
+      clientRequestToken: idempotencyToken(event.RequestId, 'create'),
     });
     const [stored] = endpoint.associations();
     expect(stored.externalId).toBeTruthy();
@@ -146,10 +156,10 @@ describe('Create', () => {
 
     await expect(handler(createEvent(BASE))).rejects.toThrow(
       `Could not create the Pod Identity association of service account "payments/api" in EKS cluster "my-cluster" with role ${ROLE}: ` +
-      `EKS answered ResourceInUseException (HTTP 409): Association already exists: ${existing.associationId}. ` +
-      `Association ${existing.associationId} already holds service account "payments/api" and this stack did not create it (owner: none); EKS allows one per service account. ` +
+      `association ${existing.associationId} already holds service account "payments/api", and EKS allows one association per service account. ` +
+      'This stack did not create it (owner: none). ' +
       `Either delete it (aws eks delete-pod-identity-association --cluster-name my-cluster --association-id ${existing.associationId}) and deploy again, ` +
-      'or set `adoptExisting: true` on this PodIdentityAssociation to take it over: it is then updated to this configuration and deleted with this stack.',
+      'or set `adoptExisting: true` on this PodIdentityAssociation to take it over: it is then updated to this configuration and deleted with this stack; a deployment that fails gives it back as it was.',
     );
     expect(operations()).toEqual(['CreatePodIdentityAssociation', 'DescribePodIdentityAssociation']);
     expect(endpoint.associations()).toEqual([expect.objectContaining({ associationId: existing.associationId, roleArn: OTHER_ROLE, tags: {} })]);
@@ -172,14 +182,14 @@ describe('Create', () => {
 });
 
 describe('Update', () => {
-  test('a new role is one UpdatePodIdentityAssociation with only roleArn', async () => {
+  test('a new role is one UpdatePodIdentityAssociation with only roleArn, after reading the owner mark', async () => {
     const arn = await created();
     const event = updateEvent(arn, BASE, { ...BASE, RoleArn: OTHER_ROLE });
 
     const response = await handler(event);
 
-    expect(operations()).toEqual(['UpdatePodIdentityAssociation']);
-    expect(endpoint.calls[0].body).toEqual({ roleArn: OTHER_ROLE, clientRequestToken: event.RequestId });
+    expect(operations()).toEqual(['DescribePodIdentityAssociation', 'UpdatePodIdentityAssociation']);
+    expect(endpoint.calls[1].body).toEqual({ roleArn: OTHER_ROLE, clientRequestToken: idempotencyToken(event.RequestId, 'update') });
     expect(response.PhysicalResourceId).toBe(arn);
     expect(endpoint.associations()[0].roleArn).toBe(OTHER_ROLE);
   });
@@ -189,7 +199,7 @@ describe('Update', () => {
 
     const response = await handler(updateEvent(arn, BASE, { ...BASE, TargetRoleArn: TARGET_ROLE }));
 
-    expect(endpoint.calls.map(call => call.body)).toEqual([{ targetRoleArn: TARGET_ROLE, clientRequestToken: expect.any(String) }]);
+    expect(updateBodies()).toEqual([{ targetRoleArn: TARGET_ROLE, clientRequestToken: expect.any(String) }]);
     const [stored] = endpoint.associations();
     expect(stored.targetRoleArn).toBe(TARGET_ROLE);
     expect(response.Data).toEqual({ AssociationArn: arn, AssociationId: stored.associationId, ExternalId: stored.externalId });
@@ -201,7 +211,7 @@ describe('Update', () => {
 
     const response = await handler(updateEvent(arn, withTarget, BASE));
 
-    expect(endpoint.calls.map(call => call.body)).toEqual([{ targetRoleArn: '', clientRequestToken: expect.any(String) }]);
+    expect(updateBodies()).toEqual([{ targetRoleArn: '', clientRequestToken: expect.any(String) }]);
     expect(endpoint.associations()[0].targetRoleArn).toBeUndefined();
     expect(response.Data?.ExternalId).toBe('');
   });
@@ -214,7 +224,7 @@ describe('Update', () => {
 
     await handler(updateEvent(arn, { ...BASE, DisableSessionTags: before }, { ...BASE, DisableSessionTags: after }));
 
-    expect(endpoint.calls.map(call => call.body)).toEqual([{ disableSessionTags: after, clientRequestToken: expect.any(String) }]);
+    expect(updateBodies()).toEqual([{ disableSessionTags: after, clientRequestToken: expect.any(String) }]);
     expect(endpoint.associations()[0].disableSessionTags).toBe(after);
   });
 
@@ -229,7 +239,7 @@ describe('Update', () => {
     expect(endpoint.associations()[0].policy).toBe(otherPolicy);
     await handler(updateEvent(arn, { ...noTags, Policy: otherPolicy }, noTags));
 
-    expect(endpoint.calls.map(call => call.body)).toEqual([
+    expect(updateBodies()).toEqual([
       { policy: POLICY, clientRequestToken: expect.any(String) },
       { policy: otherPolicy, clientRequestToken: expect.any(String) },
       { policy: '', clientRequestToken: expect.any(String) },
@@ -244,25 +254,25 @@ describe('Update', () => {
 
     await handler(updateEvent(arn, before, after));
 
-    expect(operations()).toEqual(['UntagResource', 'TagResource']);
-    expect(endpoint.calls[0].params).toEqual({ resourceArn: arn });
-    expect(endpoint.calls[0].query).toEqual({ tagKeys: 'owner' });
-    expect(endpoint.calls[1].body).toEqual({ tags: { env: 'prod', tier: '1' } });
+    expect(operations()).toEqual(['DescribePodIdentityAssociation', 'UntagResource', 'TagResource']);
+    expect(endpoint.calls[1].params).toEqual({ resourceArn: arn });
+    expect(endpoint.calls[1].query).toEqual({ tagKeys: 'owner' });
+    expect(endpoint.calls[2].body).toEqual({ tags: { env: 'prod', tier: '1' } });
     // the owner mark is not a user tag: it stays
     expect(endpoint.associations()[0].tags).toEqual({ team: 'payments', env: 'prod', tier: '1', ...OWNER });
   });
 
-  test('nothing changed: no call at all', async () => {
+  test('nothing changed: one read (the owner mark), no write', async () => {
     const arn = await created();
     const [stored] = endpoint.associations();
 
     const response = await handler(updateEvent(arn, BASE, BASE));
 
-    expect(operations()).toEqual([]);
+    expect(operations()).toEqual(['DescribePodIdentityAssociation']);
     expect(response).toEqual({ PhysicalResourceId: arn, Data: { AssociationArn: arn, AssociationId: stored.associationId, ExternalId: '' } });
   });
 
-  test('nothing changed with a target role: one read, to return the external id CloudFormation expects', async () => {
+  test('nothing changed with a target role: the one read also returns the external id CloudFormation expects', async () => {
     const withTarget = { ...BASE, TargetRoleArn: TARGET_ROLE };
     const arn = await created(withTarget);
 
@@ -276,12 +286,12 @@ describe('Update', () => {
     ['namespace', { Namespace: 'billing' }],
     ['service account', { ServiceAccount: 'worker' }],
     ['cluster', { ClusterName: 'other-cluster' }],
-  ])('a new %s creates a new association; the Delete that follows removes the old one', async (_, change) => {
+  ])('a new %s creates a new association, after looking for one that holds it; the Delete that follows removes the old one', async (_, change) => {
     const arn = await created();
     const replaced = { ...BASE, ...change };
 
     const response = await handler(updateEvent(arn, BASE, replaced));
-    expect(operations()).toEqual(['CreatePodIdentityAssociation']);
+    expect(operations()).toEqual(['ListPodIdentityAssociations', 'CreatePodIdentityAssociation']);
     expect(response.PhysicalResourceId).not.toBe(arn);
     await handler(deleteEvent(arn, BASE));
 
@@ -363,7 +373,7 @@ describe('requests the handler refuses before calling AWS', () => {
 
     await handler({ ...event, OldResourceProperties: { ...event.OldResourceProperties, Retired: 'x' } });
 
-    expect(operations()).toEqual(['UpdatePodIdentityAssociation']);
+    expect(operations()).toEqual(['DescribePodIdentityAssociation', 'UpdatePodIdentityAssociation']);
   });
 });
 
@@ -375,12 +385,15 @@ describe('logs', () => {
     await expect(handler(createEvent({ ...properties, AdoptExisting: true }))).resolves.toBeDefined();
 
     expect(logs.lines()).toEqual([
-      expect.objectContaining({ event: 'request', requestType: 'Create', logicalResourceId: 'Association' }),
+      expect.objectContaining({ event: 'request', requestType: 'Create', resourceType: 'Custom::EksPodIdentityAssociation', logicalResourceId: 'Association' }),
       { event: 'CreatePodIdentityAssociation', policyBytes: POLICY.length, ms: expect.any(Number), error: 'ResourceInUseException' },
       { event: 'DescribePodIdentityAssociation', associationId: expect.stringMatching(/^a-/), ms: expect.any(Number) },
+      expect.objectContaining({ event: 'GetParametersByPath' }),
+      expect.objectContaining({ event: 'GetParametersByPath' }),
+      expect.objectContaining({ event: 'PutParameter' }),
       expect.objectContaining({ event: 'take-over', previousOwner: 'none', because: 'adoptExisting' }),
-      expect.objectContaining({ event: 'UpdatePodIdentityAssociation', changed: ['roleArn', 'disableSessionTags', 'policy'], policyBytes: POLICY.length }),
       expect.objectContaining({ event: 'TagResource', keys: [OWNER_TAG_KEY] }),
+      expect.objectContaining({ event: 'UpdatePodIdentityAssociation', changed: ['roleArn', 'disableSessionTags', 'policy'], policyBytes: POLICY.length }),
     ]);
     const raw = logs.raw().join('\n');
     expect(raw).not.toContain('s3:GetObject');
@@ -420,7 +433,7 @@ describe('a target-role trust generated with an external id (session tags disabl
     const arn = await created(noTags);
 
     await expect(handler(updateEvent(arn, noTags, withExternalIdTrust))).rejects.toThrow(`requires "${EXPECTED}"`);
-    expect(operations()).toEqual(['UpdatePodIdentityAssociation']);
+    expect(operations()).toEqual(['DescribePodIdentityAssociation', 'UpdatePodIdentityAssociation']);
     expect(endpoint.associations()).toHaveLength(1);
   });
 });

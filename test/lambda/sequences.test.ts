@@ -1,378 +1,644 @@
-import type { DeclaredAssociation } from '../../lambda/properties';
-import { OWNER_TAG_KEY } from '../../src/private/contract';
-import { SimulatedStack, Template } from '../fixtures/cloudformation';
-import { EksEndpoint, StoredAssociation, startEksEndpoint } from '../fixtures/eks-endpoint';
-import { ACCOUNT, BundledHandler, Handler, TemplateProperties, captureLogs, startBundledHandler } from '../fixtures/handler-harness';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { App, CfnResource } from 'aws-cdk-lib';
+import { ASSOCIATION_RESOURCE_TYPE, OWNER_TAG_KEY } from '../../src/private/contract';
+import type { DeploymentOptions, OperationInfo, RollbackForm } from '../fixtures/cloudformation-engine';
+import type { EksOperation, StoredAssociation } from '../fixtures/eks-endpoint';
+import {
+  EksSnapshot,
+  neverDenied,
+  noTransferRecords,
+  snapshotOf,
+  stackHoldsItsAssociations,
+  unchangedSince,
+  untouched,
+  withinBudget,
+} from '../fixtures/invariants';
+import { Invocation, LocalAws, LocalAwsOptions } from '../fixtures/local-aws';
+import { AppSpec, AssociationSpec, IMPORTED_ROLE_ARN, WORKLOAD_ACCOUNT, WORKLOAD_REGION, buildStack } from '../fixtures/workload-app';
 
 /*
- * CloudFormation sequences, driven through the bundled handler against the local EKS endpoint.
- * After each one the endpoint must hold exactly the associations the final template declares
- * (nothing leaked, nothing duplicated, nothing deleted that was not ours), and every request must
- * have ended, in success or a clear error, within the Lambda timeout.
+ * CloudFormation sequences on the local world: real templates of CDK apps deployed through every
+ * phase, the bundled handler judged by IAM at every call. After each one EKS must hold exactly the
+ * associations the stack declares, marked as its own (nothing leaked, nothing duplicated), nothing
+ * the stack does not own has changed, no transfer record is left in SSM, and every request has
+ * ended within its Lambda timeout without being denied.
  */
 
-const role = (name: string) => `arn:aws:iam::${ACCOUNT}:role/${name}`;
-const TARGET_ROLE = 'arn:aws:iam::444455556666:role/data-reader';
-const POLICY = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: '*' }] });
+jest.setTimeout(120_000);
 
-const api: TemplateProperties = { ClusterName: 'my-cluster', Namespace: 'payments', ServiceAccount: 'api', RoleArn: role('api') };
-const worker: TemplateProperties = { ClusterName: 'my-cluster', Namespace: 'payments', ServiceAccount: 'worker', RoleArn: role('worker') };
+const STACK = 'Workloads';
+const FORMS: RollbackForm[] = ['delete-only', 'update-then-delete'];
 
-let endpoint: EksEndpoint;
-let lambda: BundledHandler;
-let handler: Handler;
-let logs: ReturnType<typeof captureLogs>;
+// IAM changes take up to 300 ms (6 s on the handlers' clock) to be visible; a deleted association blocks its service account for 300 ms.
+const EVENTUALLY_CONSISTENT: LocalAwsOptions = { timeScale: 20, maxPropagationDelayMs: 300, deleteLagMs: 300, seed: 11 };
+// IAM and EKS consistent at once: every failed attempt is then the injected fault's, so the faults can be counted.
+const CONSISTENT: LocalAwsOptions = { timeScale: 20, seed: 5 };
 
-beforeAll(async () => {
-  endpoint = await startEksEndpoint({ clusters: ['my-cluster', 'other-cluster'] });
-});
-afterAll(async () => {
-  await endpoint.close();
-});
-// A fresh Lambda container per test: the SDK's adaptive retry state must not leak between tests.
-beforeEach(async () => {
-  endpoint.reset();
-  logs = captureLogs();
-  lambda = await startBundledHandler(endpoint.url);
-  handler = lambda.invoke;
-});
-afterEach(async () => {
-  await lambda.stop();
-  logs.restore();
-});
+const CREATE: EksOperation = 'CreatePodIdentityAssociation';
+const UPDATE: EksOperation = 'UpdatePodIdentityAssociation';
+const DELETE: EksOperation = 'DeletePodIdentityAssociation';
+const DESCRIBE: EksOperation = 'DescribePodIdentityAssociation';
+const LIST: EksOperation = 'ListPodIdentityAssociations';
+const TAG: EksOperation = 'TagResource';
+const UNTAG: EksOperation = 'UntagResource';
 
-/** The state an association must have in EKS, as the template and the owner mark define it. */
-type AssociationState = Omit<DeclaredAssociation, 'adoptExisting' | 'expectedExternalId'> & { readonly associationArn: string };
+const api: AssociationSpec = { id: 'Api', cluster: 'blue', namespace: 'payments', serviceAccount: 'api', role: 'created', workload: true };
+const worker: AssociationSpec = { id: 'Worker', cluster: 'blue', namespace: 'payments', serviceAccount: 'worker', role: 'shared', workload: true };
+const ADD_ON = `arn:aws:eks:${WORKLOAD_REGION}:${WORKLOAD_ACCOUNT}:addon/blue/aws-ebs-csi-driver/0ac9c3d6`;
 
-function declared(...stacks: SimulatedStack[]): AssociationState[] {
-  return sorted(stacks.flatMap(stack => [...stack.resources].map(([logicalId, { physicalResourceId, properties }]) => ({
-    associationArn: physicalResourceId,
-    clusterName: properties.ClusterName,
-    namespace: properties.Namespace,
-    serviceAccount: properties.ServiceAccount,
-    roleArn: properties.RoleArn,
-    targetRoleArn: properties.TargetRoleArn,
-    disableSessionTags: properties.DisableSessionTags ?? false,
-    policy: properties.Policy,
-    tags: { ...properties.Tags, [OWNER_TAG_KEY]: `${stack.stackId.split('/')[2]}/${logicalId}` },
-  }))));
+let world: LocalAws;
+let logs: jest.SpyInstance;
+
+/** Each test gets a world of its own (fresh Lambda containers: the SDK's adaptive retry state must not leak between tests). */
+function inWorld(options: LocalAwsOptions): void {
+  beforeEach(async () => {
+    logs = jest.spyOn(console, 'log').mockImplementation(() => undefined);
+    world = await LocalAws.start(options);
+  });
+  afterEach(async () => {
+    logs.mockRestore();
+    await world.stop();
+  });
 }
 
-function actual(except: StoredAssociation[] = []): AssociationState[] {
-  const foreign = new Set(except.map(a => a.associationId));
-  return sorted(endpoint.associations().filter(a => !foreign.has(a.associationId)).map(a => ({
-    associationArn: a.associationArn,
-    clusterName: a.clusterName,
-    namespace: a.namespace,
-    serviceAccount: a.serviceAccount,
-    roleArn: a.roleArn,
-    targetRoleArn: a.targetRoleArn,
-    disableSessionTags: a.disableSessionTags,
-    policy: a.policy,
-    tags: a.tags,
-  })));
+function app(...associations: AssociationSpec[]): AppSpec {
+  return { stackName: STACK, associations };
 }
 
-function sorted(states: AssociationState[]): AssociationState[] {
-  return [...states].sort((a, b) => a.associationArn.localeCompare(b.associationArn));
+/** The app with a new generation: every workload is updated, after its association. */
+function next(spec: AppSpec): AppSpec {
+  return { ...spec, generation: (spec.generation ?? 0) + 1 };
 }
 
-/** Nothing leaked, nothing duplicated; foreign associations are exactly as they were. */
-function expectEndpointHoldsExactly(stacks: SimulatedStack[], foreign: StoredAssociation[] = []): void {
-  expect(actual(foreign)).toEqual(declared(...stacks));
-  for (const association of foreign) {
-    expect(endpoint.association(association.associationId)).toEqual(association);
+/** Fails the first operation on the workload of association `id` (it comes after its association). */
+function failWorkload(id: string, extra: DeploymentOptions = {}): DeploymentOptions {
+  return { ...extra, failWhen: (op: OperationInfo) => op.logicalResourceId === `${id}Workload` };
+}
+
+/** Fails the first workload operation that starts once every association of `ids` has been updated, whatever order CloudFormation picks. */
+function failAfterUpdates(ids: string[], extra: DeploymentOptions = {}): DeploymentOptions {
+  return {
+    ...extra,
+    failWhen: (op: OperationInfo) => op.logicalResourceId.endsWith('Workload')
+      && ids.every(id => requestsOf(id).some(i => i.requestType === 'Update' && i.phase === 'UPDATE_IN_PROGRESS' && i.ok)),
+  };
+}
+
+/** Construct `id`'s logical id: its path, then an 8-digit hash. */
+function isLogicalIdOf(id: string, logicalResourceId: string): boolean {
+  return new RegExp(`^${id}[0-9A-F]{8}$`).test(logicalResourceId);
+}
+
+/** The association resource of construct `id` in the stack. */
+function resourceOf(id: string, stackName = STACK) {
+  const found = Object.values(world.cloudformation.stack(stackName)!.resources)
+    .find(r => r.resourceType === ASSOCIATION_RESOURCE_TYPE && isLogicalIdOf(id, r.logicalResourceId));
+  if (!found) {
+    throw new Error(`stack ${stackName} has no association resource for construct ${id}`);
   }
+  return found;
 }
 
-/** Every request ended within the Lambda timeout, in success or an error that explains itself. */
-function expectEveryRequestAnswered(stack: SimulatedStack): void {
-  for (const invocation of stack.invocations) {
-    expect(invocation.elapsedMs).toBeLessThan(invocation.budgetMs);
-    if (!invocation.ok) {
-      expect(invocation.error).toMatch(/^(Could not .+: .+\. .+|Invalid .+)/);
+/** The association EKS holds for construct `id`, by the physical id CloudFormation keeps. */
+function heldBy(id: string, stackName = STACK): StoredAssociation | undefined {
+  const arn = resourceOf(id, stackName).physicalResourceId!;
+  return world.eks.association(arn.slice(arn.lastIndexOf('/') + 1));
+}
+
+/** The owner mark construct `id`'s association carries. */
+function markOf(id: string, stackName = STACK): string {
+  return `${world.stackUuid(stackName)}/${resourceOf(id, stackName).logicalResourceId}`;
+}
+
+/** The requests of construct `id`'s association resource, in order. */
+function requestsOf(id: string): Invocation[] {
+  return world.invocations.filter(i => i.resourceType === ASSOCIATION_RESOURCE_TYPE && isLogicalIdOf(id, i.logicalResourceId));
+}
+
+/** Request type, phase and outcome of each request of construct `id`. */
+function journey(id: string): Array<[string, string, boolean]> {
+  return requestsOf(id).map(i => [i.requestType, i.phase, i.ok]);
+}
+
+/** The errors of failed requests. */
+function failures(): string[] {
+  return world.invocations.filter(i => !i.ok).map(i => i.error ?? '');
+}
+
+/** EKS calls answered with success, in arrival order: attempts refused while IAM propagated applied nothing. */
+function answered(): EksOperation[] {
+  return world.eks.calls.filter(call => call.status === 200).map(call => call.operation);
+}
+
+/** The handler's log lines of one event (it writes one JSON object per line). */
+function logged(event: string): Array<Record<string, unknown>> {
+  return logs.mock.calls.flatMap(([line]) => {
+    try {
+      const parsed = JSON.parse(String(line));
+      return parsed?.event === event ? [parsed] : [];
+    } catch {
+      return [];
     }
+  });
+}
+
+/** The promise of the library, after an operation of stack `stackName` has ended. */
+function expectPromiseKept(stackName = STACK, before?: EksSnapshot): void {
+  expect(stackHoldsItsAssociations(world, stackName)).toEqual([]);
+  expect(noTransferRecords(world)).toEqual([]);
+  expect(withinBudget(world)).toEqual([]);
+  expect(neverDenied(world)).toEqual([]);
+  if (before) {
+    expect(unchangedSince(world, before)).toEqual([]);
   }
 }
 
-function writes(): string[] {
-  return endpoint.writeCalls().map(call => call.operation);
+/** The promise once the stack with uuid `uuid` is deleted: nothing of it in EKS or SSM. */
+function expectNothingLeftOf(uuid: string): void {
+  expect(world.eks.associations().filter(a => a.tags[OWNER_TAG_KEY]?.startsWith(`${uuid}/`))).toEqual([]);
+  expect(noTransferRecords(world)).toEqual([]);
+  expect(withinBudget(world)).toEqual([]);
+  expect(neverDenied(world)).toEqual([]);
 }
+
+/** The app's template with another session policy for `id`, by CDK's escape hatch: AppSpec's policy follows the namespace, which cannot change in place. */
+function templateWithPolicy(spec: AppSpec, id: string, policy: object): Record<string, any> {
+  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'sequences-'));
+  try {
+    const cdkApp = new App({ outdir, analyticsReporting: false });
+    const stack = buildStack(cdkApp, spec);
+    (stack.node.findChild(id).node.findChild('Resource') as CfnResource).addPropertyOverride('Policy', JSON.stringify(policy));
+    return cdkApp.synth().getStackByName(stack.stackName).template;
+  } finally {
+    fs.rmSync(outdir, { recursive: true, force: true });
+  }
+}
+
+const REPORTS_POLICY = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::reports/*' }] };
+
+/** One change of the Api association that EKS can make in place, and the EKS calls it must take (after the read that checks ownership). */
+interface InPlaceStep {
+  readonly name: string;
+  readonly change: (spec: AssociationSpec) => AssociationSpec;
+  /** Deploys the template with this session policy instead (see templateWithPolicy). */
+  readonly policy?: object;
+  readonly calls: EksOperation[];
+}
+
+const IN_PLACE: InPlaceStep[] = [
+  { name: 'role: a Role of the app shared by associations', change: a => ({ ...a, role: 'shared' }), calls: [DESCRIBE, UPDATE] },
+  { name: 'role: an imported role', change: a => ({ ...a, role: 'imported' }), calls: [DESCRIBE, UPDATE] },
+  { name: 'target role set', change: a => ({ ...a, targetRole: 'imported' }), calls: [DESCRIBE, UPDATE] },
+  { name: 'session tags off', change: a => ({ ...a, disableSessionTags: true }), calls: [DESCRIBE, UPDATE] },
+  { name: 'session policy set', change: a => ({ ...a, policy: true }), calls: [DESCRIBE, UPDATE] },
+  { name: 'session policy changed', change: a => a, policy: REPORTS_POLICY, calls: [DESCRIBE, UPDATE] },
+  { name: 'session policy cleared', change: a => ({ ...a, policy: false }), calls: [DESCRIBE, UPDATE] },
+  { name: 'target role cleared', change: a => ({ ...a, targetRole: undefined }), calls: [DESCRIBE, UPDATE] },
+  { name: 'session tags on', change: a => ({ ...a, disableSessionTags: false }), calls: [DESCRIBE, UPDATE] },
+  { name: 'tags added', change: a => ({ ...a, tags: { team: 'payments', env: 'dev' } }), calls: [DESCRIBE, TAG] },
+  { name: 'tags changed, added and removed', change: a => ({ ...a, tags: { team: 'billing', tier: '1' } }), calls: [DESCRIBE, UNTAG, TAG] },
+  { name: 'tags removed', change: a => ({ ...a, tags: undefined }), calls: [DESCRIBE, UNTAG] },
+];
 
 describe('lifecycle sequences', () => {
-  test('create, update every field in place, replace, delete', async () => {
-    const stack = new SimulatedStack(handler);
+  inWorld(EVENTUALLY_CONSISTENT);
 
-    // create
-    expect(await stack.deploy({ Api: api, Worker: worker })).toBe('UPDATE_COMPLETE');
-    expectEndpointHoldsExactly([stack]);
-    expect(writes()).toEqual(['CreatePodIdentityAssociation', 'CreatePodIdentityAssociation']);
+  test('create, update every field in place, replace, delete: each with exactly the EKS calls it takes', async () => {
+    // GIVEN / WHEN the stack is created
+    let current = api;
+    expect((await world.deploy(app(current, worker))).status).toBe('CREATE_COMPLETE');
+    // THEN
+    expectPromiseKept();
+    expect(answered()).toEqual([CREATE, CREATE]);
+    const original = heldBy('Api')!;
 
-    // update in place, one change at a time, each with the writes it takes
-    const steps: Array<[Partial<TemplateProperties>, string[]]> = [
-      [{ RoleArn: role('api-v2') }, ['UpdatePodIdentityAssociation']],
-      [{ TargetRoleArn: TARGET_ROLE }, ['UpdatePodIdentityAssociation']],
-      [{ DisableSessionTags: true }, ['UpdatePodIdentityAssociation']],
-      [{ Policy: POLICY }, ['UpdatePodIdentityAssociation']],
-      [{ Policy: POLICY.replace('"*"', '"arn:aws:s3:::reports/*"') }, ['UpdatePodIdentityAssociation']],
-      [{ Policy: undefined }, ['UpdatePodIdentityAssociation']],
-      [{ TargetRoleArn: undefined, DisableSessionTags: undefined }, ['UpdatePodIdentityAssociation']],
-      [{ Tags: { team: 'payments', env: 'dev' } }, ['TagResource']],
-      [{ Tags: { team: 'billing', tier: '1' } }, ['UntagResource', 'TagResource']],
-      [{ Tags: undefined }, ['UntagResource']],
-      [{ DisableSessionTags: false }, []],
-    ];
-    let current: TemplateProperties = api;
-    for (const [change, expectedWrites] of steps) {
-      current = { ...current, ...change };
-      endpoint.calls.length = 0;
-      expect(await stack.deploy({ Api: current, Worker: worker })).toBe('UPDATE_COMPLETE');
-      expectEndpointHoldsExactly([stack]);
-      expect(writes()).toEqual(expectedWrites);
+    for (const step of IN_PLACE) {
+      // WHEN one field changes
+      world.eks.calls.length = 0;
+      current = step.change(current);
+      const result = step.policy
+        // Sent without the end-of-operation event world.deploy adds: an in-place update records no transfer for it to finalize.
+        ? await world.cloudformation.deploy(STACK, templateWithPolicy(app(current, worker), 'Api', step.policy))
+        : await world.deploy(app(current, worker));
+      // THEN the same association holds it, changed with exactly these calls
+      expect({ step: step.name, status: result.status, calls: answered() }).toEqual({ step: step.name, status: 'UPDATE_COMPLETE', calls: step.calls });
+      expectPromiseKept();
+      expect(heldBy('Api')?.associationId).toBe(original.associationId);
+      if (step.policy) {
+        expect(heldBy('Api')?.policy).toBe(JSON.stringify(step.policy));
+      }
     }
+    expect(heldBy('Api')).toEqual(expect.objectContaining({ roleArn: IMPORTED_ROLE_ARN, disableSessionTags: false, tags: { [OWNER_TAG_KEY]: markOf('Api') } }));
+    expect(heldBy('Api')?.targetRoleArn).toBeUndefined();
+    expect(heldBy('Api')?.policy).toBeUndefined();
 
-    // replacement: new service account; CloudFormation then deletes the old association
-    endpoint.calls.length = 0;
-    expect(await stack.deploy({ Api: { ...current, ServiceAccount: 'api-v2' }, Worker: worker })).toBe('UPDATE_COMPLETE');
-    expectEndpointHoldsExactly([stack]);
-    expect(writes()).toEqual(['CreatePodIdentityAssociation', 'DeletePodIdentityAssociation']);
+    // WHEN only a workload changes: the association's properties are the same
+    world.eks.calls.length = 0;
+    expect((await world.deploy(next(app(current, worker)))).status).toBe('UPDATE_COMPLETE');
+    // THEN no request reaches EKS
+    expect(world.eks.calls).toEqual([]);
 
-    // delete
-    expect(await stack.destroy()).toBe('DELETE_COMPLETE');
-    expect(endpoint.associations()).toEqual([]);
-    expectEveryRequestAnswered(stack);
+    // WHEN the service account changes: a new association; CloudFormation then deletes the old one
+    world.eks.calls.length = 0;
+    expect((await world.deploy(next(app({ ...current, serviceAccount: 'api-v2' }, worker)))).status).toBe('UPDATE_COMPLETE');
+    // THEN
+    expectPromiseKept();
+    expect(answered()).toEqual([LIST, CREATE, DESCRIBE, DELETE]);
+    expect(world.eks.association(original.associationId)).toBeUndefined();
+    expect(heldBy('Api')?.serviceAccount).toBe('api-v2');
+
+    // WHEN the stack is deleted
+    const uuid = world.stackUuid(STACK);
+    world.eks.calls.length = 0;
+    expect((await world.destroy(STACK)).status).toBe('DELETE_COMPLETE');
+    // THEN
+    expect(world.eks.associations()).toEqual([]);
+    expect(answered().sort()).toEqual([DELETE, DELETE, DESCRIBE, DESCRIBE]);
+    expectNothingLeftOf(uuid);
   });
 
   test('every request delivered twice: still one association each, and the same end state', async () => {
-    const stack = new SimulatedStack(handler, { deliverTwice: true });
+    // GIVEN every custom resource request arrives twice
+    await world.stop();
+    world = await LocalAws.start({ ...EVENTUALLY_CONSISTENT, deliverTwice: true });
 
-    expect(await stack.deploy({ Api: api, Worker: worker })).toBe('UPDATE_COMPLETE');
-    expect(endpoint.associations()).toHaveLength(2);
-    expect(await stack.deploy({ Api: { ...api, RoleArn: role('api-v2'), Tags: { team: 'payments' } }, Worker: { ...worker, Namespace: 'jobs' } })).toBe('UPDATE_COMPLETE');
-    expectEndpointHoldsExactly([stack]);
-    expect(await stack.destroy()).toBe('DELETE_COMPLETE');
-    expect(endpoint.associations()).toEqual([]);
-    expectEveryRequestAnswered(stack);
+    // WHEN the stack is created, updated (in place and by replacement) and deleted
+    expect((await world.deploy(app(api, worker))).status).toBe('CREATE_COMPLETE');
+    // THEN
+    expectPromiseKept();
+    expect(world.eks.associations()).toHaveLength(2);
+
+    expect((await world.deploy(app({ ...api, role: 'imported', tags: { team: 'payments' } }, { ...worker, namespace: 'jobs' }))).status).toBe('UPDATE_COMPLETE');
+    expectPromiseKept();
+    expect(world.eks.associations().map(a => `${a.namespace}/${a.serviceAccount}`).sort()).toEqual(['jobs/worker', 'payments/api']);
+
+    const uuid = world.stackUuid(STACK);
+    expect((await world.destroy(STACK)).status).toBe('DELETE_COMPLETE');
+    expect(world.eks.associations()).toEqual([]);
+    expectNothingLeftOf(uuid);
+
+    // AND each request did arrive twice, and both deliveries succeeded
+    const deliveries = new Map<string, boolean[]>();
+    for (const i of world.invocations.filter(r => r.resourceType === ASSOCIATION_RESOURCE_TYPE)) {
+      // The construct id (the logical id without its hash), the request and the phase.
+      const key = `${i.logicalResourceId.slice(0, -8)} ${i.requestType} ${i.phase}`;
+      deliveries.set(key, [...deliveries.get(key) ?? [], i.ok]);
+    }
+    expect([...deliveries].sort()).toEqual([
+      ['Api Create CREATE_IN_PROGRESS', [true, true]],
+      ['Api Delete DELETE_IN_PROGRESS', [true, true]],
+      ['Api Update UPDATE_IN_PROGRESS', [true, true]],
+      ['Worker Create CREATE_IN_PROGRESS', [true, true]],
+      ['Worker Delete DELETE_IN_PROGRESS', [true, true]],
+      ['Worker Delete UPDATE_COMPLETE_CLEANUP_IN_PROGRESS', [true, true]],
+      ['Worker Update UPDATE_IN_PROGRESS', [true, true]],
+    ]);
   });
 
   test('a construct that moves (new logical id, same service account) takes its association over instead of colliding', async () => {
-    const stack = new SimulatedStack(handler);
-    await stack.deploy({ Api: api });
-    const [original] = endpoint.associations();
+    // GIVEN
+    expect((await world.deploy(app(api, worker))).status).toBe('CREATE_COMPLETE');
+    const original = heldBy('Api')!;
+    const originalMark = markOf('Api');
 
-    expect(await stack.deploy({ ApiMoved: { ...api, RoleArn: role('api-v2') } })).toBe('UPDATE_COMPLETE');
+    // WHEN Api moves into a construct of its own (its role moves with it)
+    expect((await world.deploy(app({ ...api, scope: 'Payments' }, worker))).status).toBe('UPDATE_COMPLETE');
 
-    // the same association, now owned by the new logical id; the old one's Delete left it alone
-    expectEndpointHoldsExactly([stack]);
-    expect(endpoint.associations().map(a => a.associationId)).toEqual([original.associationId]);
-    expect(logs.lines().filter(line => line.event === 'left-alone')).toEqual([
-      expect.objectContaining({ associationId: original.associationId, owner: `${stack.stackId.split('/')[2]}/ApiMoved` }),
+    // THEN the same association, now marked as the new logical id's; the old one's Delete left it alone
+    expectPromiseKept();
+    expect(heldBy('PaymentsApi')?.associationId).toBe(original.associationId);
+    expect(world.eks.associations()).toHaveLength(2);
+    expect(logged('take-over')).toEqual([expect.objectContaining({ associationId: original.associationId, previousOwner: originalMark, because: 'owned by this stack' })]);
+    expect(logged('left-alone')).toEqual([expect.objectContaining({ associationId: original.associationId, owner: markOf('PaymentsApi') })]);
+    expect(journey('Api')).toEqual([['Create', 'CREATE_IN_PROGRESS', true], ['Delete', 'UPDATE_COMPLETE_CLEANUP_IN_PROGRESS', true]]);
+  });
+
+  test('two associations swap namespaces in one deployment: each takes the other\'s association over', async () => {
+    // GIVEN
+    const one: AssociationSpec = { id: 'One', cluster: 'blue', namespace: 'frontend', serviceAccount: 'app', role: 'created' };
+    const two: AssociationSpec = { id: 'Two', cluster: 'blue', namespace: 'backend', serviceAccount: 'app', role: 'created' };
+    expect((await world.deploy(app(one, two))).status).toBe('CREATE_COMPLETE');
+    const frontend = heldBy('One')!;
+    const backend = heldBy('Two')!;
+
+    // WHEN
+    expect((await world.deploy(app({ ...one, namespace: 'backend' }, { ...two, namespace: 'frontend' }))).status).toBe('UPDATE_COMPLETE');
+
+    // THEN both associations stay, each with the other owner and its role
+    expectPromiseKept();
+    expect(world.eks.associations()).toHaveLength(2);
+    expect(heldBy('One')?.associationId).toBe(backend.associationId);
+    expect(heldBy('Two')?.associationId).toBe(frontend.associationId);
+    expect(heldBy('One')?.roleArn).toBe(frontend.roleArn);
+    expect(heldBy('Two')?.roleArn).toBe(backend.roleArn);
+  });
+});
+
+describe('rollbacks', () => {
+  inWorld(EVENTUALLY_CONSISTENT);
+
+  test('a failed first deployment deletes the associations it created', async () => {
+    // GIVEN
+    const before = snapshotOf(world);
+
+    // WHEN Worker's workload fails, after Worker's association was created
+    const result = await world.deploy(app(api, worker), failWorkload('Worker'));
+
+    // THEN
+    expect(result.status).toBe('ROLLBACK_COMPLETE');
+    expect(journey('Worker')).toEqual([['Create', 'CREATE_IN_PROGRESS', true], ['Delete', 'ROLLBACK_IN_PROGRESS', true]]);
+    expect(world.eks.associations()).toEqual([]);
+    expectPromiseKept(STACK, before);
+  });
+
+  test('a failed update deletes the association it added', async () => {
+    // GIVEN
+    expect((await world.deploy(app(api))).status).toBe('CREATE_COMPLETE');
+    const before = snapshotOf(world);
+
+    // WHEN a deployment adds Worker, whose workload then fails
+    const result = await world.deploy(app(api, worker), failWorkload('Worker'));
+
+    // THEN
+    expect(result.status).toBe('UPDATE_ROLLBACK_COMPLETE');
+    expect(journey('Worker')).toEqual([['Create', 'UPDATE_IN_PROGRESS', true], ['Delete', 'UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS', true]]);
+    expectPromiseKept(STACK, before);
+  });
+
+  test.each(FORMS)('a failed update restores an association it replaced and one it updated in place (rollback form %s)', async rollbackForm => {
+    // GIVEN
+    expect((await world.deploy(app(api, worker))).status).toBe('CREATE_COMPLETE');
+    const before = snapshotOf(world);
+    world.eks.calls.length = 0;
+
+    // WHEN Api is replaced (new namespace) and Worker updated in place (new role), then a workload fails
+    const result = await world.deploy(
+      next(app({ ...api, namespace: 'billing' }, { ...worker, role: 'imported' })),
+      failAfterUpdates(['Api', 'Worker'], { rollbackForm }),
+    );
+
+    // THEN
+    expect(result.status).toBe('UPDATE_ROLLBACK_COMPLETE');
+    expectPromiseKept(STACK, before);
+    // the replacement existed, and the rollback deleted it
+    expect(world.eks.callsTo(CREATE).filter(c => c.status === 200).map(c => (c.body as { namespace: string }).namespace)).toEqual(['billing']);
+    expect(journey('Api')).toEqual([
+      ['Create', 'CREATE_IN_PROGRESS', true],
+      ['Update', 'UPDATE_IN_PROGRESS', true],
+      ...rollbackForm === 'update-then-delete' ? [['Update', 'UPDATE_ROLLBACK_IN_PROGRESS', true]] : [],
+      ['Delete', 'UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS', true],
     ]);
-    expectEveryRequestAnswered(stack);
+    // Worker was sent back to its old role
+    expect(journey('Worker')).toEqual([
+      ['Create', 'CREATE_IN_PROGRESS', true],
+      ['Update', 'UPDATE_IN_PROGRESS', true],
+      ['Update', 'UPDATE_ROLLBACK_IN_PROGRESS', true],
+    ]);
+  });
+});
+
+describe('associations deleted out of band', () => {
+  inWorld(EVENTUALLY_CONSISTENT);
+
+  test('the next update creates it again, and its stale ARN deletes cleanly', async () => {
+    // GIVEN
+    expect((await world.deploy(app(api, worker))).status).toBe('CREATE_COMPLETE');
+    const gone = world.eks.deleteOutOfBand(heldBy('Api')!.associationId);
+
+    // WHEN
+    expect((await world.deploy(app({ ...api, role: 'imported' }, { ...worker, tags: { team: 'jobs' } }))).status).toBe('UPDATE_COMPLETE');
+
+    // THEN
+    expectPromiseKept();
+    expect(world.eks.associations()).toHaveLength(2);
+    expect(heldBy('Api')?.associationId).not.toBe(gone.associationId);
+    expect(logged('recreate')).toEqual([expect.objectContaining({ associationId: gone.associationId })]);
+    expect(logged('already-deleted')).toEqual([expect.objectContaining({ associationId: gone.associationId })]);
+    expect(journey('Api').slice(1)).toEqual([['Update', 'UPDATE_IN_PROGRESS', true], ['Delete', 'UPDATE_COMPLETE_CLEANUP_IN_PROGRESS', true]]);
   });
 
-  test('two associations swap namespaces in one deployment', async () => {
-    const stack = new SimulatedStack(handler);
-    const blue = { ...api, Namespace: 'blue', ServiceAccount: 'app', RoleArn: role('one') };
-    const green = { ...api, Namespace: 'green', ServiceAccount: 'app', RoleArn: role('two') };
-    await stack.deploy({ One: blue, Two: green });
+  test('deleting the stack succeeds', async () => {
+    // GIVEN
+    expect((await world.deploy(app(api, worker))).status).toBe('CREATE_COMPLETE');
+    const gone = world.eks.deleteOutOfBand(heldBy('Api')!.associationId);
+    const uuid = world.stackUuid(STACK);
 
-    expect(await stack.deploy({ One: { ...blue, Namespace: 'green' }, Two: { ...green, Namespace: 'blue' } })).toBe('UPDATE_COMPLETE');
+    // WHEN
+    expect((await world.destroy(STACK)).status).toBe('DELETE_COMPLETE');
 
-    expectEndpointHoldsExactly([stack]);
-    expect(endpoint.associations()).toHaveLength(2);
-    expectEveryRequestAnswered(stack);
-  });
-
-  test('rollback after a failed create deletes what the deployment created', async () => {
-    const foreign = endpoint.seedAssociation({ clusterName: 'my-cluster', namespace: 'payments', serviceAccount: 'worker', roleArn: role('someone-else') });
-    const stack = new SimulatedStack(handler);
-
-    expect(await stack.deploy({ Api: api, Worker: worker })).toBe('UPDATE_ROLLBACK_COMPLETE');
-
-    expect(stack.resources.size).toBe(0);
-    expectEndpointHoldsExactly([stack], [foreign]);
-    expect(stack.errors()).toEqual([expect.stringContaining(`Association ${foreign.associationId} already holds service account "payments/worker" and this stack did not create it (owner: none)`)]);
-    expectEveryRequestAnswered(stack);
-  });
-
-  test('rollback after a failed update restores the previous associations', async () => {
-    const stack = new SimulatedStack(handler);
-    await stack.deploy({ Api: api, Worker: worker });
-    const before = declared(stack);
-    endpoint.setRoleExists(arn => arn !== role('missing'));
-
-    // Api is replaced (new namespace) while Worker's update fails: its role never appears
-    const status = await stack.deploy({ Api: { ...api, Namespace: 'billing' }, Worker: { ...worker, RoleArn: role('missing') } });
-
-    expect(status).toBe('UPDATE_ROLLBACK_COMPLETE');
-    expect(declared(stack)).toEqual(before);
-    expectEndpointHoldsExactly([stack]);
-    expectEveryRequestAnswered(stack);
-  }, 60_000);
-
-  test('an association deleted out of band is created again by the next update, and its stale ARN deletes cleanly', async () => {
-    const stack = new SimulatedStack(handler);
-    await stack.deploy({ Api: api, Worker: worker });
-    const [gone] = endpoint.associations();
-    endpoint.deleteOutOfBand(gone.associationId);
-
-    expect(await stack.deploy({ Api: { ...api, RoleArn: role('api-v2') }, Worker: { ...worker, Tags: { team: 'jobs' } } })).toBe('UPDATE_COMPLETE');
-
-    expectEndpointHoldsExactly([stack]);
-    expect(endpoint.associations()).toHaveLength(2);
-    expect(logs.lines().filter(line => line.event === 'recreate')).toHaveLength(1);
-  });
-
-  test('deleting a stack whose association was deleted out of band succeeds', async () => {
-    const stack = new SimulatedStack(handler);
-    await stack.deploy({ Api: api });
-    endpoint.deleteOutOfBand(endpoint.associations()[0].associationId);
-
-    expect(await stack.destroy()).toBe('DELETE_COMPLETE');
-    expect(endpoint.associations()).toEqual([]);
+    // THEN
+    expect(world.eks.associations()).toEqual([]);
+    expect(logged('already-deleted')).toEqual([expect.objectContaining({ associationId: gone.associationId })]);
+    expectNothingLeftOf(uuid);
   });
 });
 
 describe('associations this stack did not create', () => {
+  inWorld(EVENTUALLY_CONSISTENT);
+
   test('without adoptExisting the deployment fails and the association is untouched', async () => {
-    const foreign = endpoint.seedAssociation({ ...seedFor(api), tags: { team: 'platform' } });
-    const stack = new SimulatedStack(handler);
+    // GIVEN someone created an association for the service account by hand
+    const foreign = world.eks.seedAssociation({ clusterName: 'blue', namespace: 'payments', serviceAccount: 'api', roleArn: IMPORTED_ROLE_ARN, tags: { team: 'platform' } });
+    const before = snapshotOf(world);
 
-    expect(await stack.deploy({ Api: api })).toBe('UPDATE_ROLLBACK_COMPLETE');
+    // WHEN
+    const result = await world.deploy(app(api, worker));
 
-    expectEndpointHoldsExactly([stack], [foreign]);
+    // THEN
+    expect(result.status).toBe('ROLLBACK_COMPLETE');
+    expect(failures()).toEqual([expect.stringContaining(
+      `association ${foreign.associationId} already holds service account "payments/api", and EKS allows one association per service account. This stack did not create it (owner: none).`,
+    )]);
+    expectPromiseKept(STACK, before);
   });
 
   test('another stack\'s association is never taken over or deleted', async () => {
-    const other = new SimulatedStack(handler, { stackName: 'Other' });
-    await other.deploy({ Api: api });
-    const stack = new SimulatedStack(handler);
+    // GIVEN stack Other holds payments/api; this stack holds Worker
+    expect((await world.deploy({ stackName: 'Other', associations: [api] })).status).toBe('CREATE_COMPLETE');
+    expect((await world.deploy(app(worker))).status).toBe('CREATE_COMPLETE');
+    const before = snapshotOf(world);
+    const others = heldBy('Api', 'Other')!;
 
-    expect(await stack.deploy({ Api: { ...api, RoleArn: role('mine') } })).toBe('UPDATE_ROLLBACK_COMPLETE');
+    // WHEN this stack declares the same service account
+    const result = await world.deploy(app(worker, { ...api, id: 'Mine', role: 'imported' }));
 
-    expect(stack.errors()[0]).toContain(`and this stack did not create it (owner: ${other.stackId.split('/')[2]}/Api)`);
-    expectEndpointHoldsExactly([other, stack]);
-    expect(await stack.destroy()).toBe('DELETE_COMPLETE');
-    expectEndpointHoldsExactly([other]);
+    // THEN
+    expect(result.status).toBe('UPDATE_ROLLBACK_COMPLETE');
+    expect(failures()).toEqual([expect.stringContaining(`This stack did not create it (owner: ${markOf('Api', 'Other')}).`)]);
+    expectPromiseKept(STACK, before);
+    expect(stackHoldsItsAssociations(world, 'Other')).toEqual([]);
+
+    // AND deleting this stack leaves Other's association alone
+    const uuid = world.stackUuid(STACK);
+    expect((await world.destroy(STACK)).status).toBe('DELETE_COMPLETE');
+    expectNothingLeftOf(uuid);
+    expect(untouched(world, before, [others.associationId])).toEqual([]);
+    expect(stackHoldsItsAssociations(world, 'Other')).toEqual([]);
   });
 
   test('with adoptExisting it is taken over: updated, marked, and deleted with the stack', async () => {
-    const foreign = endpoint.seedAssociation({ ...seedFor(api), roleArn: role('old'), tags: { team: 'platform', stale: 'x' } });
-    const stack = new SimulatedStack(handler);
-    const adopting = { ...api, Tags: { team: 'payments' }, AdoptExisting: true };
+    // GIVEN
+    const foreign = world.eks.seedAssociation({ clusterName: 'blue', namespace: 'payments', serviceAccount: 'api', roleArn: IMPORTED_ROLE_ARN, tags: { team: 'platform', stale: 'x' } });
 
-    expect(await stack.deploy({ Api: adopting })).toBe('UPDATE_COMPLETE');
+    // WHEN
+    expect((await world.deploy(app({ ...api, tags: { team: 'payments' }, adoptExisting: true }))).status).toBe('CREATE_COMPLETE');
 
-    expect(stack.resources.get('Api')!.physicalResourceId).toBe(foreign.associationArn);
-    expect(endpoint.association(foreign.associationId)).toEqual(expect.objectContaining({
-      roleArn: api.RoleArn,
-      tags: { team: 'payments', [OWNER_TAG_KEY]: `${stack.stackId.split('/')[2]}/Api` },
-    }));
-    expect(await stack.destroy()).toBe('DELETE_COMPLETE');
-    expect(endpoint.associations()).toEqual([]);
+    // THEN the stack's resource holds that very association, in the declared configuration
+    expectPromiseKept();
+    expect(resourceOf('Api').physicalResourceId).toBe(foreign.associationArn);
+    expect(world.eks.association(foreign.associationId)?.tags).toEqual({ team: 'payments', [OWNER_TAG_KEY]: markOf('Api') });
+    expect(world.eks.association(foreign.associationId)?.roleArn).not.toBe(IMPORTED_ROLE_ARN);
+    expect(logged('take-over')).toEqual([expect.objectContaining({ associationId: foreign.associationId, previousOwner: 'none', because: 'adoptExisting' })]);
+
+    // AND it goes with the stack
+    const uuid = world.stackUuid(STACK);
+    expect((await world.destroy(STACK)).status).toBe('DELETE_COMPLETE');
+    expect(world.eks.associations()).toEqual([]);
+    expectNothingLeftOf(uuid);
   });
 
   test('an EKS add-on\'s association is never modified, even with adoptExisting', async () => {
-    const addOn = endpoint.seedAssociation({ ...seedFor(api), ownerArn: `arn:aws:eks:us-east-1:${ACCOUNT}:addon/my-cluster/aws-ebs-csi-driver/abc` });
-    const stack = new SimulatedStack(handler);
+    // GIVEN
+    const addOn = world.eks.seedAssociation({ clusterName: 'blue', namespace: 'payments', serviceAccount: 'api', roleArn: IMPORTED_ROLE_ARN, ownerArn: ADD_ON });
+    const before = snapshotOf(world);
 
-    expect(await stack.deploy({ Api: { ...api, AdoptExisting: true } })).toBe('UPDATE_ROLLBACK_COMPLETE');
+    // WHEN
+    const result = await world.deploy(app({ ...api, adoptExisting: true }));
 
-    expect(stack.errors()[0]).toContain(`belongs to the EKS add-on ${addOn.ownerArn}, and this library never modifies or deletes an add-on's association`);
-    expectEndpointHoldsExactly([stack], [addOn]);
+    // THEN
+    expect(result.status).toBe('ROLLBACK_COMPLETE');
+    expect(failures()).toEqual([expect.stringContaining(
+      `association ${addOn.associationId} already holds service account "payments/api", and EKS allows one association per service account. ` +
+      `It belongs to the EKS add-on ${ADD_ON}, and this library never modifies or deletes an add-on's association.`,
+    )]);
+    expectPromiseKept(STACK, before);
   });
 });
 
 describe('faults', () => {
-  const template: Template = { Api: api, Worker: worker };
-  const updated: Template = { Api: { ...api, RoleArn: role('api-v2'), Tags: { team: 'x' } }, Worker: { ...worker, Namespace: 'jobs' } };
+  inWorld(CONSISTENT);
 
-  async function happyPath(stack: SimulatedStack, inject: () => void): Promise<void> {
-    inject();
-    expect(await stack.deploy(template)).toBe('UPDATE_COMPLETE');
-    expectEndpointHoldsExactly([stack]);
-    inject();
-    expect(await stack.deploy(updated)).toBe('UPDATE_COMPLETE');
-    expectEndpointHoldsExactly([stack]);
-    inject();
-    const status = await stack.destroy();
-    expect(stack.errors()).toEqual([]);
-    expect(status).toBe('DELETE_COMPLETE');
-    expect(endpoint.associations()).toEqual([]);
-    expectEveryRequestAnswered(stack);
+  const updated = app({ ...api, role: 'imported', tags: { team: 'x' } }, { ...worker, namespace: 'jobs' });
+
+  /** Creates, updates (in place and by replacement) and deletes the stack, each after `inject`; every request must succeed. */
+  async function happyPath(inject: (operation: 'create' | 'update' | 'delete') => void): Promise<void> {
+    inject('create');
+    expect((await world.deploy(app(api, worker))).status).toBe('CREATE_COMPLETE');
+    expect(world.eks.pendingFaults()).toBe(0);
+    expectPromiseKept();
+    expect(world.eks.associations()).toHaveLength(2);
+
+    inject('update');
+    expect((await world.deploy(updated)).status).toBe('UPDATE_COMPLETE');
+    expect(world.eks.pendingFaults()).toBe(0);
+    expectPromiseKept();
+    expect(world.eks.associations()).toHaveLength(2);
+
+    inject('delete');
+    const uuid = world.stackUuid(STACK);
+    expect((await world.destroy(STACK)).status).toBe('DELETE_COMPLETE');
+    expect(world.eks.pendingFaults()).toBe(0);
+    expect(world.eks.associations()).toEqual([]);
+    expectNothingLeftOf(uuid);
+    expect(failures()).toEqual([]);
   }
 
   test('throttling on every operation', async () => {
-    const stack = new SimulatedStack(handler);
-    await happyPath(stack, () => endpoint.injectFault({ kind: 'throttle', times: 4 }));
-    expect(endpoint.calls.filter(call => call.status === 429)).toHaveLength(12);
-  }, 60_000);
+    await happyPath(() => world.eks.injectFault({ kind: 'throttle', times: 4 }));
+
+    expect(world.eks.calls.filter(call => call.status === 429)).toHaveLength(12);
+  });
 
   test('server errors on every operation', async () => {
-    const stack = new SimulatedStack(handler);
-    await happyPath(stack, () => endpoint.injectFault({ kind: 'server-error', times: 4 }));
-    expect(endpoint.calls.filter(call => call.status === 500)).toHaveLength(12);
-  }, 60_000);
+    await happyPath(() => world.eks.injectFault({ kind: 'server-error', times: 4 }));
+
+    expect(world.eks.calls.filter(call => call.status === 500)).toHaveLength(12);
+  });
 
   test('throttling that outlasts the SDK\'s own retries', async () => {
-    const stack = new SimulatedStack(handler);
-    endpoint.injectFault({ kind: 'throttle', times: 5, operation: 'CreatePodIdentityAssociation' });
+    // GIVEN more throttled answers than the SDK's 3 attempts
+    world.eks.injectFault({ kind: 'throttle', times: 5, operation: CREATE });
 
-    expect(await stack.deploy({ Api: api })).toBe('UPDATE_COMPLETE');
-    expectEndpointHoldsExactly([stack]);
-    expect(logs.lines().filter(line => line.event === 'retry').map(line => line.reason)).toContain('throttled');
-  }, 60_000);
+    // WHEN
+    expect((await world.deploy(app(api))).status).toBe('CREATE_COMPLETE');
+
+    // THEN the handler waited and tried again
+    expectPromiseKept();
+    expect(world.eks.callsTo(CREATE).map(call => call.status)).toEqual([429, 429, 429, 429, 429, 200]);
+    expect(logged('retry').map(line => line.reason)).toContain('throttled');
+  });
 
   test('dropped connections, before and after EKS applied the request', async () => {
-    const stack = new SimulatedStack(handler);
-    await happyPath(stack, () => {
-      endpoint.injectFault({ kind: 'drop-connection', times: 1 });
-      endpoint.injectFault({ kind: 'drop-after-apply', times: 2 });
+    await happyPath(() => {
+      world.eks.injectFault({ kind: 'drop-connection', times: 1 });
+      world.eks.injectFault({ kind: 'drop-after-apply', times: 2 });
     });
-  }, 60_000);
+
+    // every dropped call was retried without a duplicate or a missing association (checked after each step)
+    expect(world.eks.calls.filter(call => call.fault).map(call => [call.fault, call.status])).toEqual(Array(3).fill([
+      ['drop-connection', 'dropped'],
+      ['drop-after-apply', 'dropped'],
+      ['drop-after-apply', 'dropped'],
+    ]).flat());
+  });
 
   test('slow answers', async () => {
-    const stack = new SimulatedStack(handler);
-    await happyPath(stack, () => endpoint.injectFault({ kind: 'slow', times: 3, delayMs: 1_500 }));
-  }, 60_000);
+    // 400 ms is 8 s on the handler's clock: slow, yet within an attempt's 20 s timeout
+    await happyPath(() => world.eks.injectFault({ kind: 'slow', times: 2, delayMs: 400 }));
+
+    // the handler waited for each slow answer instead of giving up on it
+    expect(world.eks.calls.filter(call => call.fault === 'slow').map(call => call.status)).toEqual(Array(6).fill(200));
+  });
 
   test('a connection that hangs once is retried', async () => {
-    const stack = new SimulatedStack(handler, { lambdaTimeoutMs: 15_000 });
-    endpoint.injectFault({ kind: 'hang', times: 1, operation: 'CreatePodIdentityAssociation' });
+    // GIVEN
+    world.eks.injectFault({ kind: 'hang', times: 1, operation: CREATE });
 
-    expect(await stack.deploy({ Api: api })).toBe('UPDATE_COMPLETE');
-    expectEndpointHoldsExactly([stack]);
-    expectEveryRequestAnswered(stack);
-  }, 60_000);
+    // WHEN
+    expect((await world.deploy(app(api))).status).toBe('CREATE_COMPLETE');
+
+    // THEN the hung attempt was given up after its 20 s timeout, well within the Lambda's 5 minutes
+    expectPromiseKept();
+    expect(world.eks.callsTo(CREATE).map(call => call.status)).toEqual(['dropped', 200]);
+    const [create] = requestsOf('Api');
+    expect(create.elapsedMs).toBeGreaterThanOrEqual(20_000);
+    expect(create.elapsedMs).toBeLessThan(60_000);
+  });
 
   test('EKS that never answers: a clear error before the Lambda times out, and nothing left behind', async () => {
-    const stack = new SimulatedStack(handler, { lambdaTimeoutMs: 10_000 });
-    // the first create is applied but its answer lost; every later create hangs
-    endpoint.injectFault({ kind: 'drop-after-apply', times: 1, operation: 'CreatePodIdentityAssociation' });
-    endpoint.injectFault({ kind: 'hang', times: 100, operation: 'CreatePodIdentityAssociation' });
+    // GIVEN the first create is applied but its answer lost; every later create hangs
+    world.eks.injectFault({ kind: 'drop-after-apply', times: 1, operation: CREATE });
+    world.eks.injectFault({ kind: 'hang', times: 100, operation: CREATE });
 
-    expect(await stack.deploy({ Api: api })).toBe('UPDATE_ROLLBACK_COMPLETE');
+    // WHEN
+    const result = await world.deploy(app(api));
 
-    expect(stack.errors()).toEqual([expect.stringMatching(/^Could not create the Pod Identity association of service account "payments\/api" in EKS cluster "my-cluster" with role .*: the call to EKS failed with /)]);
-    expectEveryRequestAnswered(stack);
-    // the failed Create removed the association its lost answer had created
-    expect(logs.lines().filter(line => line.event === 'cleanup-failed')).toEqual([]);
-    expect(endpoint.associations()).toEqual([]);
-    expect(logs.lines().filter(line => line.event === 'removed-unanswered-create')).toHaveLength(1);
-  }, 60_000);
+    // THEN the Create failed with a message that says what, before its 5 minutes were over
+    expect(result.status).toBe('ROLLBACK_COMPLETE');
+    expect(failures()).toEqual([expect.stringMatching(
+      /^Could not create the Pod Identity association of service account "payments\/api" in EKS cluster "blue" with role arn:aws:iam::111122223333:role\/\S+: the call to EKS failed with /,
+    )]);
+    const [create] = requestsOf('Api');
+    expect(create.elapsedMs).toBeGreaterThan(4 * 60_000);
+    expect(withinBudget(world)).toEqual([]);
+    // AND the failed Create removed the association its lost answer had created (CloudFormation sends no Delete for it)
+    expect(logged('removed-unanswered-create')).toHaveLength(1);
+    expect(logged('cleanup-failed')).toEqual([]);
+    expect(world.eks.associations()).toEqual([]);
+    expect(noTransferRecords(world)).toEqual([]);
+  });
 
   test('a role that does not exist for the first attempts', async () => {
-    const stack = new SimulatedStack(handler);
-    await happyPath(stack, () => endpoint.failRoleNotFound(2));
-  }, 60_000);
-});
+    await happyPath(operation => {
+      // Only creates and updates pass a role; the stack's deletion has none to fail.
+      if (operation !== 'delete') {
+        world.eks.failRoleNotFound(2);
+      }
+    });
 
-function seedFor(properties: TemplateProperties) {
-  return {
-    clusterName: properties.ClusterName,
-    namespace: properties.Namespace,
-    serviceAccount: properties.ServiceAccount,
-    roleArn: properties.RoleArn,
-  };
-}
+    expect(world.eks.calls.filter(call => call.status === 400).map(call => call.operation).sort()).toEqual([CREATE, CREATE, CREATE, UPDATE]);
+    expect(logged('retry').map(line => line.reason)).toEqual(Array(4).fill('role-not-propagated'));
+  });
+});
