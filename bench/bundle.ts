@@ -1,6 +1,7 @@
 /**
  * The handler bundle: size on disk (raw and gzip) and cold load time in a fresh Node process,
- * against loading `@aws-sdk/client-eks` alone and against an empty process.
+ * against loading `@aws-sdk/client-eks` alone, the three SDK clients the handler uses (EKS, SSM,
+ * CloudFormation) together, and an empty process.
  */
 import { spawnSync } from 'child_process';
 import { createHash } from 'crypto';
@@ -48,7 +49,10 @@ export function bundleInfo(): BundleInfo {
 }
 
 /** What a cold-load sample loads. */
-export type LoadTarget = 'empty' | 'client-eks' | 'bundle';
+export type LoadTarget = 'empty' | 'client-eks' | 'sdk-clients' | 'bundle';
+
+/** The SDK clients the handler uses, as the repository installs them (the bundle carries its own copy). */
+export const HANDLER_SDK_CLIENTS = ['@aws-sdk/client-eks', '@aws-sdk/client-ssm', '@aws-sdk/client-cloudformation'] as const;
 
 export interface ColdLoad {
   /** Median wall time of `node -e <script>` per target, spawn to exit, in ms. */
@@ -67,12 +71,14 @@ function scriptFor(target: LoadTarget): string {
       return REPORT;
     case 'client-eks':
       return `require(${JSON.stringify(require.resolve('@aws-sdk/client-eks'))});${REPORT}`;
+    case 'sdk-clients':
+      return `${HANDLER_SDK_CLIENTS.map(name => `require(${JSON.stringify(require.resolve(name))});`).join('')}${REPORT}`;
     case 'bundle':
       return `require(${JSON.stringify(HANDLER_BUNDLE)});${REPORT}`;
   }
 }
 
-const TARGETS: readonly LoadTarget[] = ['empty', 'client-eks', 'bundle'];
+const TARGETS: readonly LoadTarget[] = ['empty', 'client-eks', 'sdk-clients', 'bundle'];
 
 /**
  * `runs` fresh `node -e` processes per target, interleaved in rotating order, each timed from spawn
@@ -80,8 +86,8 @@ const TARGETS: readonly LoadTarget[] = ['empty', 'client-eks', 'bundle'];
  */
 export function measureColdLoad(runs: number): ColdLoad {
   requireBundle();
-  const samples: Record<LoadTarget, number[]> = { 'empty': [], 'client-eks': [], 'bundle': [] };
-  const cpu: Record<LoadTarget, number[]> = { 'empty': [], 'client-eks': [], 'bundle': [] };
+  const samples: Record<LoadTarget, number[]> = { 'empty': [], 'client-eks': [], 'sdk-clients': [], 'bundle': [] };
+  const cpu: Record<LoadTarget, number[]> = { 'empty': [], 'client-eks': [], 'sdk-clients': [], 'bundle': [] };
   // One untimed round first, so the file system cache holds every file.
   for (const target of TARGETS) {
     spawnNode(scriptFor(target));

@@ -1,16 +1,18 @@
 /**
  * The rate-limited burst: 200 Create events invoked concurrently, each through its own freshly
  * loaded copy of the bundle (Lambda runs concurrent invocations in separate containers, each with
- * its own SDK client and adaptive-retry state), against the local endpoint limited to 10 requests
- * per second (a token bucket whose burst is also 10). The endpoint runs in its own process
- * (endpoint-child.ts) on 127.0.0.1 and stops when the burst is done.
+ * its own SDK clients and adaptive-retry state), against the local EKS endpoint limited to 10
+ * requests per second (a token bucket whose burst is also 10). The EKS, SSM and CloudFormation
+ * stand-ins run in their own process (endpoint-child.ts) on 127.0.0.1 and stop when the burst is
+ * done; every HTTP request of the handler copies is counted by destination.
  */
 import { ChildProcess, fork } from 'child_process';
 import * as path from 'path';
 import { monitorEventLoopDelay } from 'perf_hooks';
 import type { ChildMessage, EndpointReport, ParentMessage } from './endpoint-child';
-import { configureEnvironment, createEvent, declaredResources, lambdaContext, loadHandlerCopy, withHandlerLogs } from './handler';
-import { CLUSTER_NAME, buildAndSynth, variantBuilder } from './stacks';
+import { createEvent, declaredResources, lambdaContext, loadHandlerCopy, withHandlerLogs } from './handler';
+import { EndpointUrls, SERVICES, Service, configureEnvironment, recordRequests } from './local-aws';
+import { CLUSTER_NAME, REGION, buildAndSynth, variantBuilder } from './stacks';
 import { max, median } from './stats';
 
 export interface BurstResult {
@@ -25,7 +27,15 @@ export interface BurstResult {
   readonly failureMessages: { message: string; count: number }[];
   /** Attempts the endpoint saw for each failed association. */
   readonly failedAttempts: number[];
+  /** Calls the stand-ins recorded, all services. */
   readonly calls: number;
+  readonly callsByService: Record<Service, number>;
+  /** HTTP requests the handler copies started, all destinations (equal to `calls` when every one reached a stand-in). */
+  readonly requests: number;
+  /** Of those, requests to a host other than 127.0.0.1 (must be 0). */
+  readonly requestsOutside: number;
+  /** SSM parameters (transfer records) left at the end. */
+  readonly parametersLeft: number;
   readonly throttled: number;
   readonly otherErrors: number;
   readonly endpointAssociations: number;
@@ -54,19 +64,19 @@ class EndpointProcess {
       env: { ...process.env, TS_NODE_PROJECT: path.join(__dirname, 'tsconfig.json') },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
-    const url = await new Promise<string>((resolve, reject) => {
+    const urls = await new Promise<EndpointUrls>((resolve, reject) => {
       child.once('error', reject);
       child.once('exit', code => reject(new Error(`the endpoint process exited with ${code} before it was ready`)));
       child.once('message', (message: ChildMessage) => {
-        if (message.type === 'ready') resolve(message.url);
+        if (message.type === 'ready') resolve(message.urls);
         else reject(new Error(`the endpoint process failed: ${message.type === 'error' ? message.message : message.type}`));
       });
     });
     child.removeAllListeners('exit');
-    return new EndpointProcess(child, url);
+    return new EndpointProcess(child, urls);
   }
 
-  private constructor(private readonly child: ChildProcess, public readonly url: string) {}
+  private constructor(private readonly child: ChildProcess, public readonly urls: EndpointUrls) {}
 
   public async report(): Promise<EndpointReport> {
     return new Promise<EndpointReport>((resolve, reject) => {
@@ -101,8 +111,9 @@ export async function measureBurst(count: number, rateLimitPerSecond: number, pr
   }
 
   const endpoint = await EndpointProcess.start({ clusters: [CLUSTER_NAME], rateLimitPerSecond });
+  const ledger = recordRequests();
   try {
-    configureEnvironment(endpoint.url);
+    configureEnvironment(endpoint.urls, REGION);
     const loadStart = performance.now();
     const handlers = resources.map(() => loadHandlerCopy());
     const loadMs = performance.now() - loadStart;
@@ -134,7 +145,8 @@ export async function measureBurst(count: number, rateLimitPerSecond: number, pr
       const key = text.slice(0, 300);
       messages.set(key, (messages.get(key) ?? 0) + 1);
     }
-    const creates = report.calls.filter(c => c.operation === 'CreatePodIdentityAssociation');
+    const eks = report.calls.filter(c => c.service === 'EKS');
+    const creates = eks.filter(c => c.operation === 'CreatePodIdentityAssociation');
     const attempts = new Map<string, number>();
     for (const call of creates) {
       attempts.set(call.namespace ?? '?', (attempts.get(call.namespace ?? '?') ?? 0) + 1);
@@ -160,7 +172,13 @@ export async function measureBurst(count: number, rateLimitPerSecond: number, pr
       failureMessages: [...messages.entries()].map(([message, n]) => ({ message, count: n })),
       failedAttempts: failed.map(f => attempts.get(f.namespace) ?? 0),
       calls: report.calls.length,
-      throttled: report.calls.filter(c => c.status === 429).length,
+      callsByService: Object.fromEntries(
+        SERVICES.map(service => [service, report.calls.filter(c => c.service === service).length]),
+      ) as Record<Service, number>,
+      requests: [...ledger.byHost.values()].reduce((sum, n) => sum + n, 0),
+      requestsOutside: ledger.outside(),
+      parametersLeft: report.parameters,
+      throttled: eks.filter(c => c.status === 429).length,
       otherErrors: report.calls.filter(c => c.status !== 200 && c.status !== 429).length,
       endpointAssociations: report.associations,
       distinctSubjects: report.distinctSubjects,
@@ -175,6 +193,7 @@ export async function measureBurst(count: number, rateLimitPerSecond: number, pr
       logEvents,
     };
   } finally {
+    ledger.stop();
     await endpoint.close();
   }
 }

@@ -3,32 +3,19 @@
  * copies, configuration from the environment, CloudFormation events with the properties the
  * construct writes into the template.
  */
-import { randomUUID } from 'crypto';
+import { createHash, randomUUID } from 'crypto';
 import { HANDLER_BUNDLE, requireBundle } from './bundle';
-import { ACCOUNT, CfnTemplate, REGION, STACK_NAME } from './stacks';
-import type { LambdaContext, OnEventRequest, OnEventResponse } from '../lambda/event';
-import { ASSOCIATION_RESOURCE_TYPE } from '../src/private/contract';
+import { ACCOUNT, CfnTemplate, REGION, STACK_ID, STACK_NAME } from './stacks';
+import type { LambdaContext, OnEventRequest, OnEventResponse, StackStatusChangeEvent } from '../lambda/event';
+import { ASSOCIATION_RESOURCE_TYPE, TRANSFERS_RESOURCE_TYPE } from '../src/private/contract';
 
-export type Handler = (event: OnEventRequest, context?: LambdaContext) => Promise<OnEventResponse>;
+/** The handler serves custom-resource requests (a response) and EventBridge stack status changes (nothing). */
+export type Handler = (event: OnEventRequest | StackStatusChangeEvent, context?: LambdaContext) => Promise<OnEventResponse | void>;
 
-export const STACK_ID = `arn:aws:cloudformation:${REGION}:${ACCOUNT}:stack/${STACK_NAME}/2f0e6b50-8c3a-11ef-9f6b-0a1b2c3d4e5f`;
 const SERVICE_TOKEN = `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${STACK_NAME}-PodIdentityAssociationProviderframeworkonEvent`;
 
-/** Points every SDK client created from now on at `endpointUrl`, with dummy credentials. */
-export function configureEnvironment(endpointUrl: string): void {
-  process.env.AWS_ENDPOINT_URL_EKS = endpointUrl;
-  process.env.AWS_REGION = REGION;
-  process.env.AWS_ACCESS_KEY_ID = 'AKIDLOCALBENCH';
-  process.env.AWS_SECRET_ACCESS_KEY = 'local-bench-secret';
-  delete process.env.AWS_SESSION_TOKEN;
-  delete process.env.AWS_PROFILE;
-  // Each bundle copy would warn once that this Node.js is older than the SDK's next minimum; the
-  // Lambda runtime (nodejs24.x) never sees it.
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
-}
-
 /**
- * A fresh copy of the bundle (its own SDK client, retry and rate-limiter state), as a new Lambda
+ * A fresh copy of the bundle (its own SDK clients, retry and rate-limiter state), as a new Lambda
  * container would load it.
  */
 export function loadHandlerCopy(): Handler {
@@ -72,8 +59,10 @@ export function declaredResources(template: CfnTemplate): DeclaredResource[] {
       }
       const object = value as Record<string, unknown>;
       const getAtt = object['Fn::GetAtt'];
-      if (Array.isArray(getAtt) && getAtt[1] === 'Arn' && template.Resources[getAtt[0] as string]?.Type === 'AWS::IAM::Role') {
-        return `arn:aws:iam::${ACCOUNT}:role/${getAtt[0] as string}`;
+      const roleId = Array.isArray(getAtt) && getAtt[1] === 'Arn' ? getAtt[0] as string : undefined;
+      const role = roleId === undefined ? undefined : template.Resources[roleId];
+      if (role?.Type === 'AWS::IAM::Role') {
+        return `arn:aws:iam::${ACCOUNT}:role${typeof role.Properties?.Path === 'string' ? role.Properties.Path : '/'}${roleId}`;
       }
       if (Object.keys(object).some(key => key.startsWith('Fn::') || key === 'Ref')) {
         throw new Error(`${logicalId}.Properties${where} is an intrinsic the benchmark cannot resolve: ${JSON.stringify(object)}`);
@@ -114,6 +103,37 @@ export function updateEvent(physicalResourceId: string, previous: DeclaredResour
 
 export function deleteEvent(physicalResourceId: string, resource: DeclaredResource): OnEventRequest {
   return { ...common(resource.logicalId), RequestType: 'Delete', PhysicalResourceId: physicalResourceId, ResourceProperties: resource.properties };
+}
+
+/**
+ * A request for the stack's `Custom::EksPodIdentityTransfers` resource; its digest stands for the
+ * associations' identities (the handler does not read it: only its changes matter to CloudFormation).
+ */
+export function transfersEvent(requestType: 'Create' | 'Update' | 'Delete', associations: string[], physicalResourceId?: string): OnEventRequest {
+  return {
+    RequestId: randomUUID(),
+    StackId: STACK_ID,
+    LogicalResourceId: 'PodIdentityAssociationProviderTransfers',
+    ResourceType: TRANSFERS_RESOURCE_TYPE,
+    RequestType: requestType,
+    ...(physicalResourceId !== undefined ? { PhysicalResourceId: physicalResourceId } : {}),
+    ResourceProperties: { ServiceToken: SERVICE_TOKEN, AssociationsDigest: createHash('sha256').update(associations.join('\n')).digest('hex') },
+  };
+}
+
+/** What the stack's EventBridge rule delivers when an operation of the stack has completed. */
+export function stackOperationEndedEvent(status: string): StackStatusChangeEvent & Record<string, unknown> {
+  return {
+    'version': '0',
+    'id': randomUUID(),
+    'detail-type': 'CloudFormation Stack Status Change',
+    'source': 'aws.cloudformation',
+    'account': ACCOUNT,
+    'time': new Date().toISOString(),
+    'region': REGION,
+    'resources': [STACK_ID],
+    'detail': { 'stack-id': STACK_ID, 'status-details': { status } },
+  };
 }
 
 /** Runs `action` with console.log (the handler's JSON log lines) silenced; returns its result and the lines. */

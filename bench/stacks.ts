@@ -31,6 +31,10 @@ export const ACCOUNT = '111122223333';
 export const REGION = 'us-east-1';
 export const STACK_NAME = 'Bench';
 export const CLUSTER_NAME = 'prod';
+/** The unique part of the stack id CloudFormation gives the stack (any UUID: the handler reads it, the policies name it). */
+export const STACK_UUID = '2f0e6b50-8c3a-11ef-9f6b-0a1b2c3d4e5f';
+/** `AWS::StackId` of the deployed stack, as CloudFormation would resolve it. */
+export const STACK_ID = `arn:aws:cloudformation:${REGION}:${ACCOUNT}:stack/${STACK_NAME}/${STACK_UUID}`;
 export const PODS_SERVICE_PRINCIPAL = 'pods.eks.amazonaws.com';
 
 /**
@@ -89,6 +93,21 @@ export function variantBuilder(variant: Variant): AssociationsBuilder {
         serviceAccount: 'app',
         roleArn: role.roleArn,
       });
+    }
+  };
+}
+
+/**
+ * Not a timed variant: N `PodIdentityAssociation`s, each given its own role (`role:`, an `iam.Role`
+ * of the same stack), to measure what roles given as `role` add to the handler's policies (one
+ * `AWS::IAM::Policy` per role).
+ */
+export function givenRolesBuilder(): AssociationsBuilder {
+  return (stack, cluster, count) => {
+    for (let i = 0; i < count; i++) {
+      const scope = new Construct(stack, `Given${String(i).padStart(4, '0')}`);
+      const role = new iam.Role(scope, 'Role', { assumedBy: new iam.ServicePrincipal(PODS_SERVICE_PRINCIPAL) });
+      new PodIdentityAssociation(stack, associationId(i), { cluster, namespace: associationNamespace(i), serviceAccount: 'app', role });
     }
   };
 }

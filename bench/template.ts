@@ -2,7 +2,7 @@
  * Template size metrics: every size is the byte length of the compact JSON
  * (`JSON.stringify(template)`, no indentation) of the synthesized template.
  */
-import { CfnResourceJson, CfnTemplate, STACK_NAME } from './stacks';
+import { ACCOUNT, CfnResourceJson, CfnTemplate, REGION, STACK_ID, STACK_NAME } from './stacks';
 
 /** Bytes of the compact JSON of `value`. */
 export function jsonBytes(value: unknown): number {
@@ -215,36 +215,129 @@ export const IAM_MANAGED_POLICY_LIMIT = 6_144;
 /** IAM's limit on the inline policies of a role, together, in characters without whitespace. */
 export const IAM_INLINE_ROLE_POLICIES_LIMIT = 10_240;
 
+/** The longest physical name CloudFormation generates per resource type (the service's name limit). */
+const GENERATED_NAME_LIMIT: Record<string, number> = {
+  'AWS::IAM::Role': 64,
+  'AWS::Lambda::Function': 64,
+  'AWS::Events::Rule': 64,
+  'AWS::Logs::LogGroup': 512,
+};
+
 /**
- * Resolves a value as CloudFormation would for the benchmark's stack: `Fn::GetAtt [role, Arn]` to
- * the ARN of a role with a CloudFormation-generated name (`<stack>-<logical id>` cut to 51
- * characters, a dash and 12 random characters: at most 64), `Ref AWS::Partition` to `aws`,
- * `Fn::Join` joined. Other intrinsics stay as they are.
+ * The name CloudFormation generates for a resource of `type` without an explicit name:
+ * `<stack>-<logical id>` cut so that, with a dash and 12 random characters, it fits the type's limit.
  */
-export function resolveForDeploy(template: CfnTemplate, value: unknown, account: string): unknown {
+function generatedName(logicalId: string, type: string): string {
+  const limit = GENERATED_NAME_LIMIT[type];
+  if (limit === undefined) {
+    throw new Error(`bench/template.ts does not know how CloudFormation names a ${type} (${logicalId}); add it to GENERATED_NAME_LIMIT`);
+  }
+  return `${`${STACK_NAME}-${logicalId}`.slice(0, limit - 13)}-ABCDEFGHIJKL`;
+}
+
+/** Pseudo parameters as CloudFormation resolves them for the benchmark's stack. */
+const PSEUDO_PARAMETERS: Record<string, string> = {
+  'AWS::Partition': 'aws',
+  'AWS::Region': REGION,
+  'AWS::AccountId': ACCOUNT,
+  'AWS::URLSuffix': 'amazonaws.com',
+  'AWS::StackName': STACK_NAME,
+  'AWS::StackId': STACK_ID,
+};
+
+/**
+ * Resolves a value as CloudFormation would for the benchmark's stack (its id is `STACK_ID`):
+ * pseudo parameters, `Ref` and `Fn::GetAtt [.., Arn]` of the resources the provider's policies name
+ * (roles with their path, functions, log groups, rules, with CloudFormation-generated names at
+ * their longest), `Fn::Join`, `Fn::Split` and `Fn::Select`. Any other intrinsic is an error, so a
+ * size is never measured on an unresolved document.
+ */
+export function resolveForDeploy(template: CfnTemplate, value: unknown): unknown {
   if (Array.isArray(value)) {
-    return value.map(v => resolveForDeploy(template, v, account));
+    return value.map(v => resolveForDeploy(template, v));
   }
   if (value === null || typeof value !== 'object') {
     return value;
   }
   const object = value as Record<string, unknown>;
-  const getAtt = object['Fn::GetAtt'];
-  if (Array.isArray(getAtt) && getAtt[1] === 'Arn' && template.Resources[getAtt[0] as string]?.Type === 'AWS::IAM::Role') {
-    return `arn:aws:iam::${account}:role/${`${STACK_NAME}-${getAtt[0] as string}`.slice(0, 51)}-ABCDEFGHIJKL`;
+  const keys = Object.keys(object);
+  const intrinsic = keys.length === 1 && (keys[0] === 'Ref' || keys[0].startsWith('Fn::')) ? keys[0] : undefined;
+  if (!intrinsic) {
+    return Object.fromEntries(Object.entries(object).map(([k, v]) => [k, resolveForDeploy(template, v)]));
   }
-  if (object.Ref === 'AWS::Partition') {
-    return 'aws';
-  }
-  const join = object['Fn::Join'];
-  if (Array.isArray(join)) {
-    const [separator, parts] = join as [string, unknown[]];
-    const resolved = parts.map(p => resolveForDeploy(template, p, account));
-    if (resolved.every(p => typeof p === 'string')) {
-      return resolved.join(separator);
+  const argument = object[intrinsic];
+  const fail = (why: string): never => {
+    throw new Error(`bench/template.ts cannot resolve ${JSON.stringify(object)}: ${why}`);
+  };
+  const asString = (v: unknown): string => (typeof v === 'string' ? v : fail(`${JSON.stringify(v)} is not a string`));
+  switch (intrinsic) {
+    case 'Ref': {
+      const name = asString(argument);
+      if (name in PSEUDO_PARAMETERS) return PSEUDO_PARAMETERS[name];
+      const resource = template.Resources[name] ?? fail('no such resource');
+      return physicalName(template, name, resource);
     }
+    case 'Fn::GetAtt': {
+      const [logicalId, attribute] = argument as [string, string];
+      const resource = template.Resources[logicalId] ?? fail('no such resource');
+      return attribute === 'Arn' ? arnOf(template, logicalId, resource) : fail(`attribute ${attribute}`);
+    }
+    case 'Fn::Join': {
+      const [separator, parts] = argument as [string, unknown[]];
+      return (resolveForDeploy(template, parts) as unknown[]).map(asString).join(separator);
+    }
+    case 'Fn::Split': {
+      const [separator, source] = argument as [string, unknown];
+      return asString(resolveForDeploy(template, source)).split(separator);
+    }
+    case 'Fn::Select': {
+      const [index, list] = argument as [number | string, unknown];
+      const items = resolveForDeploy(template, list);
+      return Array.isArray(items) && items[Number(index)] !== undefined ? items[Number(index)] : fail('index out of range');
+    }
+    default:
+      return fail('unknown intrinsic');
   }
-  return Object.fromEntries(Object.entries(object).map(([k, v]) => [k, resolveForDeploy(template, v, account)]));
+}
+
+/** The physical name (what `Ref` returns) of a role, function, log group or rule. */
+function physicalName(template: CfnTemplate, logicalId: string, resource: CfnResourceJson): string {
+  const explicit = { 'AWS::IAM::Role': 'RoleName', 'AWS::Lambda::Function': 'FunctionName', 'AWS::Logs::LogGroup': 'LogGroupName', 'AWS::Events::Rule': 'Name' }[resource.Type];
+  const given = explicit ? resource.Properties?.[explicit] : undefined;
+  return given !== undefined ? String(resolveForDeploy(template, given)) : generatedName(logicalId, resource.Type);
+}
+
+/** What `Fn::GetAtt [logicalId, Arn]` returns once deployed. */
+function arnOf(template: CfnTemplate, logicalId: string, resource: CfnResourceJson): string {
+  const name = physicalName(template, logicalId, resource);
+  switch (resource.Type) {
+    case 'AWS::IAM::Role':
+      return `arn:aws:iam::${ACCOUNT}:role${String(resolveForDeploy(template, resource.Properties?.Path ?? '/'))}${name}`;
+    case 'AWS::Lambda::Function':
+      return `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${name}`;
+    case 'AWS::Logs::LogGroup':
+      return `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:${name}:*`;
+    case 'AWS::Events::Rule':
+      return `arn:aws:events:${REGION}:${ACCOUNT}:rule/${name}`;
+    default:
+      throw new Error(`bench/template.ts does not know the ARN of a ${resource.Type} (${logicalId})`);
+  }
+}
+
+/** Characters IAM counts for a policy document: its JSON without whitespace (outside strings), resolved. */
+function deployedChars(template: CfnTemplate, document: unknown): number {
+  return JSON.stringify(resolveForDeploy(template, document)).length;
+}
+
+type PolicyStatementJson = { Action?: unknown };
+
+function statementsOf(document: unknown): PolicyStatementJson[] {
+  const statements = (document as { Statement?: unknown } | undefined)?.Statement ?? [];
+  return (Array.isArray(statements) ? statements : [statements]) as PolicyStatementJson[];
+}
+
+function holdsPassRole(statement: PolicyStatementJson): boolean {
+  return [statement.Action].flat().includes('iam:PassRole');
 }
 
 /** An IAM policy of the template, with the size IAM will count once deployed. */
@@ -255,41 +348,87 @@ export interface DeployedPolicySize {
   /** Compact JSON of the resolved policy document. */
   readonly chars: number;
   readonly holdsPassRole: boolean;
+  /** Logical ids of the roles an `AWS::IAM::Policy` is attached to (`Roles`), or a role's own inline policy. */
+  readonly roles: string[];
+  /** Bytes of the policy's resource entry in the template. */
+  readonly templateBytes: number;
 }
 
-export function deployedPolicySizes(template: CfnTemplate, account: string): DeployedPolicySize[] {
-  return Object.entries(template.Resources)
-    .filter(([, r]) => r.Type === 'AWS::IAM::Policy' || r.Type === 'AWS::IAM::ManagedPolicy')
-    .map(([logicalId, r]) => {
-      const document = r.Properties?.PolicyDocument as { Statement?: { Action?: unknown }[] } | undefined;
-      return {
+/** The policies of the template: `AWS::IAM::Policy`, `AWS::IAM::ManagedPolicy` and roles' inline `Policies`. */
+export function deployedPolicySizes(template: CfnTemplate): DeployedPolicySize[] {
+  const sizes: DeployedPolicySize[] = [];
+  for (const [logicalId, r] of Object.entries(template.Resources)) {
+    if (r.Type === 'AWS::IAM::Policy' || r.Type === 'AWS::IAM::ManagedPolicy') {
+      const document = r.Properties?.PolicyDocument;
+      const roles = ((r.Properties?.Roles ?? []) as unknown[]).map(role => {
+        const ref = (role as { Ref?: unknown }).Ref;
+        if (typeof ref !== 'string' || template.Resources[ref]?.Type !== 'AWS::IAM::Role') {
+          throw new Error(`${logicalId} names a role the benchmark cannot tell (${JSON.stringify(role)}); update bench/template.ts`);
+        }
+        return ref;
+      });
+      sizes.push({
         logicalId,
         type: r.Type,
         path: resourcePath(r).replace(`${STACK_NAME}/`, ''),
-        chars: JSON.stringify(resolveForDeploy(template, document, account)).length,
-        holdsPassRole: (document?.Statement ?? []).some(s => [s.Action].flat().includes('iam:PassRole')),
-      };
-    });
+        chars: deployedChars(template, document),
+        holdsPassRole: statementsOf(document).some(holdsPassRole),
+        roles,
+        templateBytes: memberBytes(logicalId, r),
+      });
+    } else if (r.Type === 'AWS::IAM::Role') {
+      for (const [i, inline] of ((r.Properties?.Policies ?? []) as { PolicyName?: string; PolicyDocument?: unknown }[]).entries()) {
+        sizes.push({
+          logicalId: `${logicalId}.Policies[${i}]`,
+          type: 'inline',
+          path: `${resourcePath(r).replace(`${STACK_NAME}/`, '')} ${inline.PolicyName ?? i}`,
+          chars: deployedChars(template, inline.PolicyDocument),
+          holdsPassRole: statementsOf(inline.PolicyDocument).some(holdsPassRole),
+          roles: [logicalId],
+          templateBytes: 0,
+        });
+      }
+    }
+  }
+  return sizes;
+}
+
+/** The inline policies of one role, together, against IAM's per-role limit. */
+export interface RolePolicies {
+  readonly roleLogicalId: string;
+  readonly rolePath: string;
+  readonly policies: DeployedPolicySize[];
+  readonly chars: number;
+}
+
+/** Per role: every `AWS::IAM::Policy` attached to it and its own inline policies, summed as IAM sums them. */
+export function rolePolicyTotals(template: CfnTemplate, policies: DeployedPolicySize[] = deployedPolicySizes(template)): RolePolicies[] {
+  const byRole = new Map<string, DeployedPolicySize[]>();
+  for (const policy of policies.filter(p => p.type !== 'AWS::IAM::ManagedPolicy')) {
+    for (const role of policy.roles) {
+      byRole.set(role, [...(byRole.get(role) ?? []), policy]);
+    }
+  }
+  return [...byRole.entries()].map(([roleLogicalId, attached]) => ({
+    roleLogicalId,
+    rolePath: resourcePath(template.Resources[roleLogicalId]).replace(`${STACK_NAME}/`, ''),
+    policies: attached,
+    chars: attached.reduce((sum, p) => sum + p.chars, 0),
+  }));
 }
 
 /** Characters of the resolved `iam:PassRole` statement(s), as IAM counts them. */
-export function passRoleStatementChars(template: CfnTemplate, account: string): number {
+export function passRoleStatementChars(template: CfnTemplate): number {
   let chars = 0;
   for (const r of Object.values(template.Resources)) {
     if (r.Type !== 'AWS::IAM::Policy' && r.Type !== 'AWS::IAM::ManagedPolicy') {
       continue;
     }
-    const statements = (r.Properties?.PolicyDocument as { Statement?: { Action?: unknown }[] } | undefined)?.Statement ?? [];
-    for (const statement of statements) {
-      if ([statement.Action].flat().includes('iam:PassRole')) {
-        chars += JSON.stringify(resolveForDeploy(template, statement, account)).length;
+    for (const statement of statementsOf(r.Properties?.PolicyDocument)) {
+      if (holdsPassRole(statement)) {
+        chars += JSON.stringify(resolveForDeploy(template, statement)).length;
       }
     }
   }
   return chars;
-}
-
-/** The IAM size limit that applies to a policy resource. */
-export function iamLimitOf(type: string): number {
-  return type === 'AWS::IAM::ManagedPolicy' ? IAM_MANAGED_POLICY_LIMIT : IAM_INLINE_ROLE_POLICIES_LIMIT;
 }

@@ -87,11 +87,15 @@ function nameOf(subject: ServiceAccountRef | undefined): string {
 
 /** The Pod Identity association calls of one request, each with the message that explains its failure. */
 export class EksAssociations {
-  constructor(private readonly eks: EKSClient, public readonly calls: Calls) {}
+  constructor(private readonly client: () => EKSClient, public readonly calls: Calls) {}
+
+  private get eks(): EKSClient {
+    return this.client();
+  }
 
   /** The same calls, bounded by the cleanup part of the deadline. */
   public forCleanup(): EksAssociations {
-    return new EksAssociations(this.eks, this.calls.forCleanup());
+    return new EksAssociations(this.client, this.calls.forCleanup());
   }
 
   public async create(declared: ServiceAccountRef & Configuration, tags: Record<string, string>, token: string): Promise<PodIdentityAssociation> {

@@ -22,21 +22,25 @@ import { ASSOCIATION_RESOURCE_TYPE, TRANSFERS_RESOURCE_TYPE } from '../src/priva
 const MAX_ATTEMPTS = 3;
 const CONNECTION_TIMEOUT_MS = 3_000;
 
-/** The clients of a warm container; region, credentials and endpoints come from the standard configuration chain (AWS_ENDPOINT_URL_<SERVICE>, AWS_ENDPOINT_URL). */
-interface Clients {
-  readonly eks: EKSClient;
-  readonly ssm: SSMClient;
-  readonly cloudformation: CloudFormationClient;
-}
-let clients: Clients | undefined;
+/**
+ * The clients of a warm container, each created on first use (most requests call EKS only); region,
+ * credentials and endpoints come from the standard configuration chain (AWS_ENDPOINT_URL_<SERVICE>,
+ * AWS_ENDPOINT_URL).
+ */
+const CLIENT_CONFIG = {
+  retryMode: 'adaptive',
+  maxAttempts: MAX_ATTEMPTS,
+  requestHandler: { connectionTimeout: CONNECTION_TIMEOUT_MS, throwOnRequestTimeout: true },
+};
+const clients = {
+  eks: lazily(() => new EKSClient(CLIENT_CONFIG)),
+  ssm: lazily(() => new SSMClient(CLIENT_CONFIG)),
+  cloudformation: lazily(() => new CloudFormationClient(CLIENT_CONFIG)),
+};
 
-function createClients(): Clients {
-  const config = {
-    retryMode: 'adaptive',
-    maxAttempts: MAX_ATTEMPTS,
-    requestHandler: { connectionTimeout: CONNECTION_TIMEOUT_MS, throwOnRequestTimeout: true },
-  };
-  return { eks: new EKSClient(config), ssm: new SSMClient(config), cloudformation: new CloudFormationClient(config) };
+function lazily<T>(create: () => T): () => T {
+  let value: T | undefined;
+  return () => (value ??= create());
 }
 
 /**
@@ -46,7 +50,6 @@ function createClients(): Clients {
  * of the stack has ended.
  */
 export async function handler(event: OnEventRequest | StackStatusChangeEvent, context?: LambdaContext): Promise<OnEventResponse | void> {
-  clients ??= createClients();
   const deadline = Deadline.fromContext(context);
   const log: Log = jsonLog;
   const stackId = isStackStatusChange(event) ? event.detail['stack-id'] : event.StackId;

@@ -67,7 +67,7 @@ export class Ownership {
         requestId,
         recordedAt: new Date().toISOString(),
         to: { logicalResourceId: owner.logicalResourceId, ownerMark: owner.mark },
-        from: stateOf(existing),
+        from: await this.previousState(existing, transfer),
       };
       await this.transfers.write(transfer);
     }
@@ -80,6 +80,19 @@ export class Ownership {
       await this.undo(transfer, requestId);
       throw error;
     }
+  }
+
+  /**
+   * What a takeover must be able to restore: the association as it is, unless an earlier takeover
+   * of it was never settled (its new owner does not hold it, and it still carries that owner's
+   * mark): then what that earlier record says it was.
+   */
+  private async previousState(existing: PodIdentityAssociation, earlier: TransferRecord | undefined): Promise<AssociationState> {
+    if (earlier && markOf(existing.tags) === earlier.to.ownerMark && !await this.stack.holds(earlier.to.logicalResourceId, earlier.associationArn)) {
+      this.log('unsettled-transfer', { associationArn: earlier.associationArn, recordedAt: earlier.recordedAt });
+      return earlier.from;
+    }
+    return stateOf(existing);
   }
 
   /** Gives a taken-over association back after a later step of the same request failed. */
@@ -241,27 +254,30 @@ export class Ownership {
     const remark = markOf(existing.tags) !== wanted.ownerMark;
     const changes = changesBetween(configurationOf(existing), wanted);
 
+    // The mark alone in its own call: a tag set is at most 50 tags, so user tags change only once the others are gone.
+    const mark = async () => {
+      if (remark && wanted.ownerMark) {
+        await this.associations.tag(current, subject, { [OWNER_TAG_KEY]: wanted.ownerMark });
+      } else if (remark) {
+        await this.associations.untag(current, subject, [OWNER_TAG_KEY]);
+      }
+    };
     let association = existing;
-    if (order === 'mark-first' && (remark || Object.keys(set).length > 0)) {
-      await this.associations.tag(current, subject, { ...set, ...(remark && wanted.ownerMark ? { [OWNER_TAG_KEY]: wanted.ownerMark } : {}) });
-    }
-    if (order === 'mark-last' && changes) {
+    if (order === 'mark-first') {
+      await mark();
+    } else if (changes) {
       association = await this.associations.update(current, subject, changes, token);
     }
     if (removed.length > 0) {
       await this.associations.untag(current, subject, removed);
     }
-    if (order === 'mark-first' && changes) {
-      association = await this.associations.update(current, subject, changes, token);
+    if (Object.keys(set).length > 0) {
+      await this.associations.tag(current, subject, set);
     }
     if (order === 'mark-last') {
-      const last = { ...set, ...(remark && wanted.ownerMark ? { [OWNER_TAG_KEY]: wanted.ownerMark } : {}) };
-      if (Object.keys(last).length > 0) {
-        await this.associations.tag(current, subject, last);
-      }
-      if (remark && !wanted.ownerMark) {
-        await this.associations.untag(current, subject, [OWNER_TAG_KEY]);
-      }
+      await mark();
+    } else if (changes) {
+      association = await this.associations.update(current, subject, changes, token);
     }
     return association;
   }

@@ -29,7 +29,11 @@ const NO_SUCH_RESOURCE = /does not exist/i;
 
 /** The stack a request belongs to, as CloudFormation describes it at this moment. */
 export class StackState {
-  constructor(private readonly cloudformation: CloudFormationClient, private readonly calls: Calls, private readonly stackId: string) {}
+  constructor(private readonly client: () => CloudFormationClient, private readonly calls: Calls, private readonly stackId: string) {}
+
+  private get cloudformation(): CloudFormationClient {
+    return this.client();
+  }
 
   /** True when the stack is rolling back a deployment; throws for a status no request should arrive in. */
   public async isRollingBack(): Promise<boolean> {

@@ -49,15 +49,19 @@ export interface StoredTransfers {
  */
 export class TransferStore {
   /** The records of the stack whose unique id is `stackUuid`. */
-  public static ofStack(ssm: SSMClient, calls: Calls, stackUuid: string): TransferStore {
+  public static ofStack(ssm: () => SSMClient, calls: Calls, stackUuid: string): TransferStore {
     return new TransferStore(ssm, calls, transferRecordsPath(stackUuid));
   }
 
-  private constructor(private readonly ssm: SSMClient, private readonly calls: Calls, private readonly path: string) {}
+  private constructor(private readonly client: () => SSMClient, private readonly calls: Calls, private readonly path: string) {}
 
   /** The same store, its calls bounded by the cleanup part of the deadline. */
   public forCleanup(): TransferStore {
-    return new TransferStore(this.ssm, this.calls.forCleanup(), this.path);
+    return new TransferStore(this.client, this.calls.forCleanup(), this.path);
+  }
+
+  private get ssm(): SSMClient {
+    return this.client();
   }
 
   /** The current record of an association, if there is one. */

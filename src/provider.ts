@@ -116,8 +116,8 @@ export class PodIdentityAssociationProvider extends Construct {
   /** The unique part of the stack id, as a value known at deploy time: the owner marks and transfer records of this stack start with it. */
   private readonly stackUuid: string;
   private readonly transfers: CfnResource;
-  /** `<logical id> <cluster> <namespace> <service account>` of each association, for the transfers resource. */
-  private readonly identities: string[] = [];
+  /** The logical id, cluster, namespace and service account of each association, for the transfers resource. */
+  private readonly identities: string[][] = [];
 
   private constructor(scope: Construct, id: string, props: PodIdentityAssociationProviderProps) {
     super(scope, id);
@@ -174,7 +174,12 @@ export class PodIdentityAssociationProvider extends Construct {
     });
     this.serviceToken = provider.serviceToken;
     const transfersProperties: TransfersResourceProperties = {
-      Associations: Lazy.list({ produce: () => [...this.identities].sort() }),
+      AssociationsDigest: Lazy.string({
+        produce: () => {
+          const identities = this.identities.map(identity => JSON.stringify(stack.resolve(identity))).sort();
+          return createHash('sha256').update(identities.join('\n')).digest('hex');
+        },
+      }),
     };
     this.transfers = new CfnResource(this, 'Transfers', {
       type: TRANSFERS_RESOURCE_TYPE,
@@ -249,7 +254,7 @@ export class PodIdentityAssociationProvider extends Construct {
     }
     resource.node.addDependency(this.transfers);
     const logicalId = Stack.of(this).getLogicalId(resource);
-    this.identities.push(`${logicalId} ${binding.clusterName} ${binding.namespace} ${binding.serviceAccount}`);
+    this.identities.push([logicalId, binding.clusterName, binding.namespace, binding.serviceAccount]);
   }
 
   /** The handler role's own policy: fixed for the life of the stack, but for the clusters it may create on. */

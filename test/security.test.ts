@@ -228,16 +228,31 @@ describe('the handler\'s permissions', () => {
     expect(dependsOn(c)).toEqual([logicalIdOf(stack, `${provider}/AdoptedAssociationRoles/Resource`), rolePolicy, transfers].sort());
   });
 
-  test('the transfers resource lists the identity of every association, and changes when one moves or changes service account', () => {
-    const app = new App();
-    const stack = newStack(app);
-    new PodIdentityAssociation(stack, 'A', { cluster: cluster(stack, 'blue'), namespace: 'ns', serviceAccount: 'a' });
-    new PodIdentityAssociation(stack, 'B', { cluster: cluster(stack, 'green'), namespace: 'jobs', serviceAccount: 'b' });
+  test('the transfers resource changes when an association is added, moved, or changes service account, and only then', () => {
+    /** The transfers resource's properties in an app of these associations. */
+    const transfersOf = (...associations: Array<[string, string, string, string]>) => {
+      const app = new App();
+      const stack = newStack(app);
+      for (const [id, clusterName, namespace, serviceAccount] of associations) {
+        new PodIdentityAssociation(stack, id, { cluster: cluster(stack, clusterName), namespace, serviceAccount, tags: { id } });
+      }
+      return Object.values(Template.fromStack(stack).findResources('Custom::EksPodIdentityTransfers'))[0].Properties;
+    };
+    const base = transfersOf(['A', 'blue', 'ns', 'a'], ['B', 'green', 'jobs', 'b']);
 
-    Template.fromStack(stack).hasResourceProperties('Custom::EksPodIdentityTransfers', {
-      ServiceToken: { 'Fn::GetAtt': [logicalIdOf(stack, 'PodIdentityAssociationProvider/Provider/framework-onEvent/Resource'), 'Arn'] },
-      Associations: [`${logicalIdOf(stack, 'A/Resource')} blue ns a`, `${logicalIdOf(stack, 'B/Resource')} green jobs b`].sort(),
-    });
+    expect(base).toEqual({ ServiceToken: expect.anything(), AssociationsDigest: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    // the same identities in another order, with other props: the same
+    expect(transfersOf(['B', 'green', 'jobs', 'b'], ['A', 'blue', 'ns', 'a'])).toEqual(base);
+    for (const changed of [
+      transfersOf(['A', 'blue', 'ns', 'a']),
+      transfersOf(['A', 'blue', 'ns', 'a'], ['B', 'green', 'jobs', 'b'], ['C', 'blue', 'ns', 'c']),
+      transfersOf(['Moved', 'blue', 'ns', 'a'], ['B', 'green', 'jobs', 'b']),
+      transfersOf(['A', 'blue', 'ns', 'a'], ['B', 'green', 'jobs', 'c']),
+      transfersOf(['A', 'blue', 'other', 'a'], ['B', 'green', 'jobs', 'b']),
+      transfersOf(['A', 'green', 'ns', 'a'], ['B', 'green', 'jobs', 'b']),
+    ]) {
+      expect(changed.AssociationsDigest).not.toEqual(base.AssociationsDigest);
+    }
   });
 
   test('200 associations on 20 clusters stay within IAM\'s 10,240 characters of inline policies per role', () => {

@@ -17,10 +17,14 @@ export const ASSOCIATION_RESOURCE_TYPE = 'Custom::EksPodIdentityAssociation';
  */
 export const TRANSFERS_RESOURCE_TYPE = 'Custom::EksPodIdentityTransfers';
 
-/** Properties of the transfers resource: the identity of each association of the stack. */
+/** Properties of the transfers resource. */
 export interface TransfersResourceProperties {
-  /** `<logical id> <cluster> <namespace> <service account>` of each association; only its changes matter. */
-  readonly Associations: string[];
+  /**
+   * A digest of the logical id, cluster, namespace and service account of every association of the
+   * stack, as the template holds them: it changes, and so replaces the resource, whenever one is
+   * added, moved or changes service account. Only its changes matter.
+   */
+  readonly AssociationsDigest: string;
 }
 
 /** The first segment of every SSM parameter the handler writes (its policy is scoped to it). */

@@ -98,8 +98,9 @@ describe('a takeover records what it changes before changing it', () => {
     }]);
     expect(endpoint.writeCalls().map(call => [call.operation, call.body])).toEqual([
       ['CreatePodIdentityAssociation', expect.objectContaining({ clientRequestToken: idempotencyToken(event.RequestId, 'create') })],
-      ['TagResource', { tags: { team: 'payments', [OWNER_TAG_KEY]: markOf('Adopter') } }],
+      ['TagResource', { tags: { [OWNER_TAG_KEY]: markOf('Adopter') } }],
       ['UntagResource', undefined],
+      ['TagResource', { tags: { team: 'payments' } }],
       ['UpdatePodIdentityAssociation', { roleArn: ROLE, clientRequestToken: idempotencyToken(event.RequestId, 'take-over') }],
     ]);
     expect(idempotencyToken(event.RequestId, 'create')).not.toBe(idempotencyToken(event.RequestId, 'take-over'));
@@ -119,6 +120,21 @@ describe('a takeover records what it changes before changing it', () => {
     expect(records()).toEqual([first]);
     expect(first.from.roleArn).toBe(FOREIGN_ROLE);
     expect(endpoint.association(foreign.associationId)?.roleArn).toBe(ROLE);
+  });
+
+  test('a takeover of an association whose earlier takeover was never settled records what it was before that one', async () => {
+    // GIVEN Adopter took it over in a deployment whose settlement never ran, and no longer holds it
+    seedForeign();
+    await handler(createEvent({ ...BASE, AdoptExisting: true }, 'Adopter'));
+    // WHEN another resource takes it over
+    const event = createEvent({ ...BASE, AdoptExisting: true, Tags: undefined }, 'Later');
+    await handler(event);
+    // THEN the record still says what it was before either takeover
+    expect(records()).toEqual([expect.objectContaining({
+      requestId: event.RequestId,
+      to: { logicalResourceId: 'Later', ownerMark: markOf('Later') },
+      from: { roleArn: FOREIGN_ROLE, disableSessionTags: false, tags: { origin: 'console' } },
+    })]);
   });
 
   test('a step that fails after the association was marked gives it back before the request fails', async () => {
@@ -200,7 +216,7 @@ describe('the transfers resource', () => {
       LogicalResourceId: 'Transfers',
       ResourceType: TRANSFERS_RESOURCE_TYPE,
       PhysicalResourceId: physicalResourceId,
-      ResourceProperties: { ServiceToken: 'token', Associations: ['Adopter my-cluster payments api'] },
+      ResourceProperties: { ServiceToken: 'token', AssociationsDigest: 'c'.repeat(64) },
     };
   }
 
@@ -217,7 +233,7 @@ describe('the transfers resource', () => {
     const foreign = seedForeign();
     const { PhysicalResourceId: arn } = await handler(createEvent({ ...BASE, AdoptExisting: true }, 'Adopter'));
     local.stack.status = 'UPDATE_COMPLETE_CLEANUP_IN_PROGRESS';
-    local.stack.resources.set('Adopter', { physicalResourceId: arn, status: 'CREATE_COMPLETE' });
+    local.stack.resources.set('Adopter', { resourceType: 'Custom::EksPodIdentityAssociation', physicalResourceId: arn, status: 'CREATE_COMPLETE' });
 
     await handler(transfersEvent('Delete', 'previous'));
 
@@ -226,7 +242,7 @@ describe('the transfers resource', () => {
   });
 
   test.each([
-    ['its create failed', { physicalResourceId: 'AWSCDK::CustomResourceProviderFramework::CREATE_FAILED', status: 'CREATE_FAILED' as const }],
+    ['its create failed', { resourceType: 'Custom::EksPodIdentityAssociation', physicalResourceId: 'AWSCDK::CustomResourceProviderFramework::CREATE_FAILED', status: 'CREATE_FAILED' as const }],
     ['the rollback removed it', undefined],
   ])('its Delete gives back an association whose new owner does not hold it (%s)', async (_, holder) => {
     const foreign = seedForeign();
