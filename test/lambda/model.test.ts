@@ -15,7 +15,8 @@ import { runScenario, scenarioArb } from '../fixtures/model';
  * thousands. MODEL_SEED reproduces a run; a failure prints the seed and the shrunk sequence.
  */
 
-const RUNS = Number(process.env.MODEL_RUNS ?? 150);
+/** Sequences to explore: MODEL_RUNS, else 3,000 in the long run (`npx projen test:model`), else 150. */
+const RUNS = positive(process.env.MODEL_RUNS) ?? (process.env.MODEL_LONG_RUN === 'true' ? 3_000 : 150);
 const SEED = Number(process.env.MODEL_SEED ?? 20261129);
 /** Where the count of explored sequences is written, for the issue's report. */
 const REPORT = path.join(__dirname, '..', '..', 'test-reports', 'model.json');
@@ -51,3 +52,8 @@ test(`${RUNS} generated sequences of deployments keep the promise (seed ${SEED})
   }
   expect(totals.sequences).toBe(RUNS);
 }, 60 * 60_000);
+
+function positive(value: string | undefined): number | undefined {
+  const number = Number(value);
+  return Number.isInteger(number) && number > 0 ? number : undefined;
+}
