@@ -67,6 +67,10 @@ const project = new awscdk.AwsCdkConstructLibrary({
     // The IAM policy evaluator that judges every call the handler makes in the tests (AGPL-3.0: a
     // test-only tool, never bundled or shipped).
     '@cloud-copilot/iam-simulate@0.1.173',
+    // Integration tests in aws-cdk's convention (test/integ.*.ts): the newest alpha whose peer range
+    // admits aws-cdk-lib 2.240.0, and the integ-runner that verifies their snapshots.
+    '@aws-cdk/integ-tests-alpha@2.239.0-alpha.0',
+    '@aws-cdk/integ-runner@2.197.10',
     // cdk-nag 3 requires aws-cdk-lib 2.257+ and 2.38 constructs 10.5.1; the tests run against the minimum we support.
     'cdk-nag@2.37.55',
   ],
@@ -176,6 +180,44 @@ project.addTask('bench', {
   steps: [
     { spawn: project.bundler.bundleTask.name },
     { exec: 'ts-node --project bench/tsconfig.json bench/run.ts', receiveArgs: true },
+  ],
+});
+
+// Integration tests in aws-cdk's convention: each test/integ.*.ts is a CDK app with
+// @aws-cdk/integ-tests-alpha assertions, and test/integ.*.ts.snapshot/ holds what it synthesizes.
+// The handler bundle is built first: the snapshots pin its asset hash (diffAssets).
+const INTEG_RUNNER = 'integ-runner --language typescript';
+// integ-runner keeps the assertion stacks' assets (integ-tests-alpha's 2.2 MB handler, once per
+// test) in the snapshots; only the templates are compared, and no snapshot is ever deployed (the
+// update workflow is off), so they are removed (with find: projen's built-in shell expands no globs).
+const DROP_SNAPSHOT_ASSETS = "find test -maxdepth 2 -type d -path 'test/integ.*.ts.snapshot/asset.*' -prune -exec rm -rf {} +";
+
+project.addTask('integ', {
+  description: 'Verify the integration test snapshots offline (what CI runs): synthesize each test/integ.*.ts and compare its stacks\' templates with test/integ.*.ts.snapshot/; no AWS account or network. Args: [integ.<name>.ts ...]',
+  steps: [
+    { spawn: project.bundler.bundleTask.name },
+    { exec: INTEG_RUNNER, receiveArgs: true },
+  ],
+});
+
+project.addTask('integ:update', {
+  description: 'Regenerate the snapshots of the integration tests whose synthesized templates changed (a test, the construct or the handler bundle), offline: synthesized into test/integ.*.ts.snapshot/, nothing deployed (integ-runner --dry-run). Args: [integ.<name>.ts ...]',
+  steps: [
+    { spawn: project.bundler.bundleTask.name },
+    { exec: `${INTEG_RUNNER} --update-on-failed --dry-run`, receiveArgs: true },
+    { exec: DROP_SNAPSHOT_ASSETS },
+  ],
+});
+
+project.addTask('integ:deploy', {
+  description: 'Run the integration tests in a real AWS account: deploy each test (an EKS cluster each, about 25 minutes), run its assertions, destroy it, and rewrite its snapshot. Needs credentials of an account bootstrapped in AWS_REGION (required); CDK_INTEG_TARGET_ACCOUNT: a second bootstrapped account that trusts it, for the role-chain test (default: the same account). --dry-run deploys nothing (synthesizes, rewrites the snapshots). Args: [--dry-run] [-vv] [integ.<name>.ts ...]',
+  requiredEnv: ['AWS_REGION'],
+  steps: [
+    { spawn: project.bundler.bundleTask.name },
+    // --force: every test, not only those whose snapshot changed. No update workflow: it would first
+    // deploy the committed snapshot, which holds placeholder accounts and no handler bundle.
+    { exec: `${INTEG_RUNNER} --force --no-update-workflow --parallel-regions $AWS_REGION`, receiveArgs: true },
+    { exec: DROP_SNAPSHOT_ASSETS },
   ],
 });
 

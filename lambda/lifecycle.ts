@@ -5,7 +5,7 @@ import type { OnEventRequest, OnEventResponse } from './event';
 import type { Log } from './log';
 import { Owner, ownerMarkOf, userTagsOf } from './owner';
 import type { Ownership } from './ownership';
-import { DeclaredAssociation, parseDeclaredAssociation } from './properties';
+import { DeclaredAssociation, parseDeclaredAssociation, unknownPropertiesOf } from './properties';
 import { RetriesExhaustedError } from './retry';
 import type { TransferRecord } from './transfers';
 import { AssociationArnParts, AssociationResponseData, parseAssociationArn } from '../src/private/contract';
@@ -37,6 +37,10 @@ export class AssociationLifecycle {
   ) {}
 
   public async onEvent(event: OnEventRequest): Promise<OnEventResponse> {
+    const ignored = unknownPropertiesOf(event.ResourceProperties);
+    if (ignored.length > 0) {
+      this.log('ignored-properties', { properties: ignored, reason: 'not known to this version of the handler' });
+    }
     switch (event.RequestType) {
       case 'Create':
         return this.onCreate(event);
@@ -50,13 +54,13 @@ export class AssociationLifecycle {
   }
 
   private async onCreate(event: OnEventRequest): Promise<OnEventResponse> {
-    const declared = parseDeclaredAssociation(event.ResourceProperties, 'ResourceProperties', true);
+    const declared = parseDeclaredAssociation(event.ResourceProperties, 'ResourceProperties');
     return this.respond(declared, await this.createOrTakeOver(declared, Owner.of(event), event.RequestId), event.RequestId);
   }
 
   private async onUpdate(event: OnEventRequest): Promise<OnEventResponse> {
-    const declared = parseDeclaredAssociation(event.ResourceProperties, 'ResourceProperties', true);
-    const previous = parseDeclaredAssociation(event.OldResourceProperties, 'OldResourceProperties', false);
+    const declared = parseDeclaredAssociation(event.ResourceProperties, 'ResourceProperties');
+    const previous = parseDeclaredAssociation(event.OldResourceProperties, 'OldResourceProperties');
     const current = parseAssociationArn(event.PhysicalResourceId ?? '');
     const owner = Owner.of(event);
 

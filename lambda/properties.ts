@@ -16,33 +16,34 @@ export interface DeclaredAssociation {
   readonly expectedExternalId?: string;
 }
 
-/** Properties CloudFormation adds itself. */
-const FRAMEWORK_PROPERTIES = new Set(['ServiceToken']);
+/**
+ * Properties CloudFormation delivers besides the construct's: the service token, and the custom
+ * resource's timeout (AWS::CloudFormation::CustomResource, ServiceTimeout).
+ */
+const FRAMEWORK_PROPERTIES = new Set(['ServiceToken', 'ServiceTimeout']);
 const KNOWN_PROPERTIES = new Set<string>([...Object.values(PROPERTY), ...FRAMEWORK_PROPERTIES]);
 
 /**
+ * Properties this version of the handler does not know: written by a newer or an older version of
+ * the construct (a rollback across an upgrade delivers them), or added by CloudFormation. They are
+ * ignored, so such a request, and the rollback it may belong to, still succeeds.
+ */
+export function unknownPropertiesOf(raw: unknown): string[] {
+  return typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? Object.keys(raw).filter(key => !KNOWN_PROPERTIES.has(key)) : [];
+}
+
+/**
  * Parses the resource properties of a request into the declared association, or throws an error
- * that names the property, what it received and what it expects.
+ * that names the property, what it received and what it expects. Properties it does not know are
+ * ignored (`unknownPropertiesOf`).
  *
  * @param which the event field the properties came from, for messages
- * @param strict reject unknown properties; off for OldResourceProperties, which an older version
- * of the library may have written
  */
-export function parseDeclaredAssociation(
-  raw: unknown,
-  which: 'ResourceProperties' | 'OldResourceProperties',
-  strict: boolean,
-): DeclaredAssociation {
+export function parseDeclaredAssociation(raw: unknown, which: 'ResourceProperties' | 'OldResourceProperties'): DeclaredAssociation {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     throw new InvalidPropertiesError(which, `expected an object, got: ${describe(raw)}`);
   }
   const props = raw as Record<string, unknown>;
-  if (strict) {
-    const unknown = Object.keys(props).filter(key => !KNOWN_PROPERTIES.has(key));
-    if (unknown.length > 0) {
-      throw new InvalidPropertiesError(which, `unknown properties ${unknown.join(', ')}; expected only ${[...Object.values(PROPERTY)].join(', ')}`);
-    }
-  }
 
   const required = (name: keyof AssociationResourceProperties): string => {
     const value = props[name];

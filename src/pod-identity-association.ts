@@ -21,9 +21,12 @@ import {
   ASSOCIATION_RESOURCE_TYPE,
   ATTRIBUTE,
   OWNER_TAG_KEY,
+  SERVICE_TIMEOUT_SECONDS,
   AssociationResourceProperties,
   parseAssociationArn,
 } from './private/contract';
+import { CredentialsPrincipal } from './private/credentials-principal';
+import { errorAt } from './private/errors';
 import { PortableValue, checkPortable, crossEnvironment, unresolvableIn } from './private/references';
 import {
   ASSUME_ROLE_ACTIONS,
@@ -34,7 +37,7 @@ import {
   expectedExternalId,
   targetRoleTrustStatements,
 } from './private/trust';
-import { tagProblems, validateNamespace, validateServiceAccount } from './private/validation';
+import { tagProblems, validateNamespace, validateRoleName, validateServiceAccount } from './private/validation';
 import { PodIdentityAssociationProvider } from './provider';
 import { PodIdentitySessionTag } from './session-tags';
 
@@ -91,11 +94,27 @@ export interface PodIdentityAssociationProps {
    * `aws:RequestTag/kubernetes-service-account` (unconditioned when `disableSessionTags` is true).
    * The trust of an imported role is left as it is.
    *
+   * This is the role EKS Pod Identity assumes (`association.role`); the pods receive its
+   * credentials unless the association has a target role. Grants to the association go to the role
+   * whose credentials the pods receive (`association.grantPrincipal`): this role, or the target role.
+   *
    * @default - a new role whose only trust is that statement, with no permissions until you grant
-   * them (for example `bucket.grantRead(association)`). Its name is generated only where a trust
-   * policy in another stack or account must name it.
+   * them (for example `bucket.grantRead(association)`), on the IAM path
+   * `/cdk-eks-pod-identity/<stack>/`. Its name is `roleName`, or generated.
    */
   readonly role?: iam.IRole;
+
+  /**
+   * The name of the role this construct creates when `role` is not given. A trust policy in
+   * another app can then name the role, and the name stays when the construct moves in the tree
+   * (a generated name would change, and the role be replaced). The role's ARN is
+   * `arn:<partition>:iam::<account>:role/cdk-eks-pod-identity/<stack>/<roleName>`, where `<stack>`
+   * is the stack's unique id (its name, for a stack at the root of the app).
+   *
+   * @default - a name CloudFormation generates, or CDK where a trust policy in another stack or
+   * account must name the role.
+   */
+  readonly roleName?: string;
 
   /**
    * A role that EKS Pod Identity assumes with the association role's credentials (role chaining),
@@ -104,7 +123,7 @@ export interface PodIdentityAssociationProps {
    * The same as calling `grantTargetRole()`: the association role may assume the target role, and
    * a target `Role` of this app (in this stack, another stack or another account) trusts this
    * association; an imported target role gets a warning and its trust policy in
-   * `targetRoleTrustPolicy`.
+   * `targetRoleTrustPolicy`. Grants to the association reach the target role.
    *
    * @default - no target role: the pods receive the association role's credentials.
    */
@@ -161,12 +180,13 @@ export interface PodIdentityAssociationProps {
   readonly tags?: { [key: string]: string };
 
   /**
-   * What happens to the association when it is removed from the stack or the stack is deleted.
-   * `RemovalPolicy.RETAIN` leaves the association in EKS (and keeps the role this construct
-   * created, so the association still works); the pods keep their credentials. A deployment that
-   * creates the association and then fails still removes it, as it does with
-   * `RETAIN_ON_UPDATE_OR_DELETE` (CloudFormation's `RetainExceptOnCreate`): a failed deployment
-   * leaves nothing behind.
+   * What happens to the association when it is removed from the stack, replaced, or the stack is
+   * deleted. `RemovalPolicy.RETAIN` leaves the association in EKS, with the role this construct
+   * created and all the role's policies, so the association still works and the pods keep their
+   * credentials; when a change of cluster, namespace or service account replaces the association,
+   * the previous one stays too. A deployment that creates the association and then fails still
+   * removes it, as `RETAIN_ON_UPDATE_OR_DELETE` does (CloudFormation's `RetainExceptOnCreate`): a
+   * failed deployment leaves nothing behind. `applyRemovalPolicy()` does the same.
    *
    * @default RemovalPolicy.DESTROY
    */
@@ -194,8 +214,9 @@ const associationsByApp = new WeakMap<IConstruct, Map<string, string>>();
  * An EKS Pod Identity association, managed by a custom resource (`Custom::EksPodIdentityAssociation`)
  * whose provider is shared by every association in the stack.
  *
- * It is an `iam.IGrantable` whose principal is the association role, so
- * `bucket.grantRead(association)` gives the pods read access.
+ * It is an `iam.IGrantable` whose principal is the role whose credentials the pods receive (the
+ * target role when there is one, else the association role), so `bucket.grantRead(association)`
+ * gives the pods read access.
  *
  * @resource Custom::EksPodIdentityAssociation
  *
@@ -228,7 +249,7 @@ export class PodIdentityAssociation extends Resource implements IPodIdentityAsso
     } else {
       const parts = parseAssociationArn(associationArn);
       if (!parts) {
-        throw new Error(
+        throw errorAt(scope.node.path ? `${scope.node.path}/${id}` : id,
           `\`associationArn\` must be an EKS Pod Identity association ARN (arn:<partition>:eks:<region>:<account>:podidentityassociation/<cluster>/a-<17 letters and digits>), got: ${JSON.stringify(associationArn)}. ` +
           'Copy it from `aws eks describe-pod-identity-association` or from the console.',
         );
@@ -285,7 +306,11 @@ export class PodIdentityAssociation extends Resource implements IPodIdentityAsso
   /** The name of the Kubernetes service account. */
   public readonly serviceAccount: string;
 
-  /** The principal to grant permissions to: the association role. */
+  /**
+   * The principal to grant permissions to: the role whose credentials the pods receive. That is
+   * the target role when the association has one (grants made before `grantTargetRole()` reach it
+   * too), else the association role (`role`).
+   */
   public readonly grantPrincipal: iam.IPrincipal;
 
   /** Tags of the association; `Tags.of()` adds to them. */
@@ -297,14 +322,15 @@ export class PodIdentityAssociation extends Resource implements IPodIdentityAsso
   private _targetRole?: iam.IRole;
   private targetRoleGrant?: iam.Grant;
   private targetRoleTrust?: iam.PolicyStatement[];
+  private readonly credentials: CredentialsPrincipal;
 
   constructor(scope: Construct, id: string, props: PodIdentityAssociationProps) {
     super(scope, id);
 
-    validateNamespace(props.namespace);
-    validateServiceAccount(props.serviceAccount);
+    validateNamespace(this, props.namespace);
+    validateServiceAccount(this, props.serviceAccount);
     if (props.policy && props.disableSessionTags !== true) {
-      throw new Error(
+      throw errorAt(this,
         `\`policy\` requires \`disableSessionTags: true\` (EKS rejects a session policy while session tags are enabled), got: disableSessionTags ${JSON.stringify(props.disableSessionTags)}. ` +
         'Set `disableSessionTags: true`, or remove `policy`.',
       );
@@ -315,18 +341,21 @@ export class PodIdentityAssociation extends Resource implements IPodIdentityAsso
     this.clusterName = cluster.clusterRef.clusterName;
     this.namespace = props.namespace;
     this.serviceAccount = props.serviceAccount;
-    checkSameEnvironment('cluster', cluster, stack, 'the stack that holds the association');
+    checkSameEnvironment(this, 'cluster', cluster, stack, 'the stack that holds the association');
     registerServiceAccount(this, cluster, props.namespace, props.serviceAccount);
 
     const requestedRemovalPolicy = props.removalPolicy ?? RemovalPolicy.DESTROY;
     if (requestedRemovalPolicy === RemovalPolicy.SNAPSHOT) {
-      throw new Error(
+      throw errorAt(this,
         '`removalPolicy` must be RemovalPolicy.DESTROY, RETAIN or RETAIN_ON_UPDATE_OR_DELETE, got: RemovalPolicy.SNAPSHOT. ' +
         'An association has no snapshot; use RETAIN to keep it in EKS.',
       );
     }
-    // Retained when it leaves the stack, but not when the deployment that created it rolls back.
-    const removalPolicy = requestedRemovalPolicy === RemovalPolicy.RETAIN ? RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE : requestedRemovalPolicy;
+    const removalPolicy = retainedExceptOnCreate(requestedRemovalPolicy);
+    if (props.roleName !== undefined && props.role) {
+      throw errorAt(this, `\`roleName\` names the role this construct creates, but \`role\` is given, got: roleName ${JSON.stringify(props.roleName)}. Remove \`roleName\`, or \`role\` to let the construct create the role.`);
+    }
+    validateRoleName(this, props.roleName);
     this.identity = {
       partition: stack.partition,
       region: cluster.env.region,
@@ -337,12 +366,24 @@ export class PodIdentityAssociation extends Resource implements IPodIdentityAsso
       sessionTagsDisabled: props.disableSessionTags === true,
     };
     const provider = PodIdentityAssociationProvider.getOrCreate(this);
-    this.role = props.role ?? createAssociationRole(this, associationRoleTrustStatement(this.identity), provider._createdRolePath, removalPolicy);
-    checkSameEnvironment('role', this.role, cluster, 'the cluster (EKS requires iam:PassRole, which works only within one account)', true);
+    this.role = props.role ?? new AssociationRole(this, 'Role', {
+      assumedBy: new TrustStatementsPrincipal([associationRoleTrustStatement(this.identity)]),
+      path: provider._createdRolePath,
+      roleName: props.roleName,
+      // Kept with a retained association, whose pods still assume it.
+      removalPolicy,
+    });
+    checkSameEnvironment(this, 'role', this.role, cluster, 'the cluster (EKS requires iam:PassRole, which works only within one account)', true);
     if (props.role) {
       this.trustFromAssociationRole(props.role);
     }
-    this.grantPrincipal = this.role.grantPrincipal;
+    this.credentials = new CredentialsPrincipal(this, this.role, (policy, on) => {
+      // Pods receive credentials as soon as the association exists: let them carry the grants (within the stack).
+      if (Stack.of(on) === stack) {
+        this.associationResource.node.addDependency(policy);
+      }
+    });
+    this.grantPrincipal = this.credentials;
 
     this.tags = new TagManager(TagType.MAP, ASSOCIATION_RESOURCE_TYPE, props.tags);
     this.node.addValidation({ validate: () => tagProblems(this.tags.tagValues(), { [OWNER_TAG_KEY]: 'the owner mark of the association' }) });
@@ -366,9 +407,10 @@ export class PodIdentityAssociation extends Resource implements IPodIdentityAsso
       Tags: Lazy.any({ produce: () => this.tags.renderTags() }) as unknown as Record<string, string>,
       AdoptExisting: props.adoptExisting || undefined,
     };
+    // A CfnResource rather than aws-cdk-lib's CustomResource, which would nest it one level deeper and so change every association's logical id.
     const resource = new CfnResource(this, 'Resource', {
       type: ASSOCIATION_RESOURCE_TYPE,
-      properties: { ServiceToken: provider.serviceToken, ...properties },
+      properties: { ServiceToken: provider.serviceToken, ServiceTimeout: SERVICE_TIMEOUT_SECONDS, ...properties },
     });
     // Delete is CloudFormation's default: only other policies are written.
     if (removalPolicy !== RemovalPolicy.DESTROY) {
@@ -385,7 +427,7 @@ export class PodIdentityAssociation extends Resource implements IPodIdentityAsso
     // Pods receive credentials as soon as the association exists: let them carry the role's grants.
     if (this.role instanceof AssociationRole) {
       this.role.grantsBefore(resource);
-    } else if (iam.Role.isRole(this.role)) {
+    } else if (iam.Role.isRole(this.role) && Stack.of(this.role) === stack) {
       resource.node.addDependency(this.role);
     }
 
@@ -413,7 +455,10 @@ export class PodIdentityAssociation extends Resource implements IPodIdentityAsso
    *   target role;
    * - an imported target role cannot be changed from here: a warning says so, and
    *   `targetRoleTrustPolicy` (also as JSON, and as a stack output) holds the statements to apply
-   *   to it in its account.
+   *   to it in its account;
+   * - grants to the association (`bucket.grantRead(association)`), made before or after, reach the
+   *   target role, whose credentials the pods receive (a warning names each one that cannot, for
+   *   an imported target role).
    *
    * The `targetRole` prop does the same. Calling it again with the same role returns the same
    * grant; an association has one target role, so another role is an error.
@@ -439,7 +484,7 @@ export class PodIdentityAssociation extends Resource implements IPodIdentityAsso
       if (isSameRole(this._targetRole, targetRole)) {
         return this.targetRoleGrant;
       }
-      throw new Error(
+      throw errorAt(this,
         `An association has at most one target role; this one already has ${describeRole(this._targetRole)}, got a second one: ${describeRole(targetRole)}. ` +
         'Give the pods that need the other role their own service account and association, or pass the same role to `targetRole` and `grantTargetRole()`.',
       );
@@ -451,7 +496,7 @@ export class PodIdentityAssociation extends Resource implements IPodIdentityAsso
     if (trustPolicy && crossEnvironment(targetStack, stack)) {
       const problem = unresolvableIn(stack, targetRole.roleArn);
       if (problem) {
-        throw new Error(
+        throw errorAt(this,
           `\`targetRole\` ${targetRole.node.path} is in another environment (account ${targetStack.account}, region ${targetStack.region}) than the association (account ${stack.account}, region ${stack.region}), ` +
           `and its ARN is not known at synth time, so the association's stack cannot name it; got: ${problem}. ` +
           'Give the role a name: `roleName: PhysicalName.GENERATE_IF_NEEDED`, or an explicit name.',
@@ -467,7 +512,7 @@ export class PodIdentityAssociation extends Resource implements IPodIdentityAsso
     const statements = targetRoleTrustStatements(this.identity, associationRoleArn);
     if (trustPolicy) {
       if (targetStack !== stack) {
-        checkPortable(
+        checkPortable(this,
           [...this.portableIdentity(), {
             what: 'the association role\'s ARN',
             value: associationRoleArn,
@@ -482,12 +527,15 @@ export class PodIdentityAssociation extends Resource implements IPodIdentityAsso
 
     this._targetRole = targetRole;
     this.targetRoleTrust = statements;
+    // The association role, which EKS Pod Identity chains from, keeps what it needs.
     this.targetRoleGrant = iam.Grant.addToPrincipal({
-      grantee: this,
-      actions: ASSUME_ROLE_ACTIONS,
+      grantee: this.role,
+      actions: [...ASSUME_ROLE_ACTIONS],
       resourceArns: [targetRole.roleArn],
     });
     this.targetRoleGrant.applyBefore(this.associationResource);
+    // The pods receive the target role's credentials: grants to the association follow.
+    this.credentials.setTarget(targetRole);
 
     if (!trustPolicy) {
       const output = new CfnOutput(this, 'TargetRoleTrustPolicy', {
@@ -545,7 +593,7 @@ export class PodIdentityAssociation extends Resource implements IPodIdentityAsso
    */
   public principalTagConditions(): { [key: string]: any } {
     if (this.identity.sessionTagsDisabled) {
-      throw new Error(
+      throw errorAt(this,
         '`principalTagConditions()` needs session tags, but this association has `disableSessionTags: true`, so EKS Pod Identity sends none and the conditions would never hold. ' +
         'Remove `disableSessionTags`, or scope the policy to the role instead.',
       );
@@ -566,7 +614,7 @@ export class PodIdentityAssociation extends Resource implements IPodIdentityAsso
     const roleStack = Stack.of(role);
     const stack = Stack.of(this);
     if (roleStack !== stack) {
-      checkPortable(this.portableIdentity(), roleStack, stack, [stack], `the trust policy of role ${role.node.path}`);
+      checkPortable(this, this.portableIdentity(), roleStack, stack, [stack], `the trust policy of role ${role.node.path}`);
     }
     trustPolicy.addStatements(associationRoleTrustStatement(this.identity));
   }
@@ -588,6 +636,22 @@ export class PodIdentityAssociation extends Resource implements IPodIdentityAsso
     ];
   }
 
+  /**
+   * Applies `policy` to everything the association owns: the custom resource, and the role this
+   * construct created with all its policies (a given `role` is not the association's). `RETAIN`
+   * keeps them except when the deployment that created them rolls back (`RETAIN_ON_UPDATE_OR_DELETE`).
+   */
+  public applyRemovalPolicy(policy: RemovalPolicy): void {
+    if (policy === RemovalPolicy.SNAPSHOT) {
+      throw errorAt(this, '`applyRemovalPolicy()` takes RemovalPolicy.DESTROY, RETAIN or RETAIN_ON_UPDATE_OR_DELETE, got: RemovalPolicy.SNAPSHOT. An association has no snapshot; use RETAIN to keep it in EKS.');
+    }
+    const applied = retainedExceptOnCreate(policy);
+    this.associationResource.applyRemovalPolicy(applied);
+    if (this.role instanceof AssociationRole) {
+      this.role.applyRemovalPolicy(applied);
+    }
+  }
+
   /** A reference to this association, for aws-cdk-lib APIs that take an `IPodIdentityAssociationRef`. */
   public get podIdentityAssociationRef(): PodIdentityAssociationReference {
     return { associationArn: this.associationArn };
@@ -602,17 +666,9 @@ function isSameRole(a: iam.IRole, b: iam.IRole): boolean {
   return a === b || (!Token.isUnresolved(a.roleArn) && a.roleArn === b.roleArn);
 }
 
-/** The role an association gets when none is given: trusted by EKS Pod Identity only for `trust`, no permissions. */
-function createAssociationRole(scope: Construct, trust: iam.PolicyStatement, path: string, removalPolicy: RemovalPolicy): iam.IRole {
-  const role = new AssociationRole(scope, 'Role', {
-    assumedBy: new TrustStatementsPrincipal([trust]),
-    path,
-  });
-  // Kept with a retained association, whose pods still assume it.
-  if (removalPolicy !== RemovalPolicy.DESTROY) {
-    role.applyRemovalPolicy(removalPolicy);
-  }
-  return role;
+/** RETAIN as RetainExceptOnCreate: kept when it leaves the stack, not when the deployment that created it rolls back. */
+function retainedExceptOnCreate(policy: RemovalPolicy): RemovalPolicy {
+  return policy === RemovalPolicy.RETAIN ? RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE : policy;
 }
 
 /**
@@ -620,6 +676,7 @@ function createAssociationRole(scope: Construct, trust: iam.PolicyStatement, pat
  * `accountOnly`; unresolved environments are not compared.
  */
 function checkSameEnvironment(
+  scope: IConstruct,
   prop: string,
   resource: { readonly env: { readonly account: string; readonly region: string } },
   other: { readonly env: { readonly account: string; readonly region: string } },
@@ -628,7 +685,7 @@ function checkSameEnvironment(
 ): void {
   const differs = (a: string, b: string) => !Token.isUnresolved(a) && !Token.isUnresolved(b) && a !== b;
   if (differs(resource.env.account, other.env.account)) {
-    throw new Error(
+    throw errorAt(scope,
       `\`${prop}\` must be in the same account as ${otherName}, got: account ${resource.env.account}, expected ${other.env.account}. ` +
       (prop === 'role'
         ? 'Use a role from the cluster\'s account, and put a role from another account in `targetRole` instead.'
@@ -636,7 +693,7 @@ function checkSameEnvironment(
     );
   }
   if (!accountOnly && differs(resource.env.region, other.env.region)) {
-    throw new Error(
+    throw errorAt(scope,
       `\`${prop}\` must be in the same region as ${otherName}, got: region ${resource.env.region}, expected ${other.env.region}. ` +
       'Define the association in a stack deployed to the cluster\'s account and region.',
     );
@@ -666,7 +723,7 @@ function registerServiceAccount(association: PodIdentityAssociation, cluster: IC
   }
   const existing = registry.get(key);
   if (existing) {
-    throw new Error(
+    throw errorAt(association,
       `Service account "${namespace}/${serviceAccount}" of this cluster already has a Pod Identity association in this app, at ${existing}; EKS allows one per service account. ` +
       'Use that association (grant it more permissions, or give it a target role), or pick another namespace or service account.',
     );

@@ -1,7 +1,7 @@
 import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import { Aws, CfnResource, Duration, Fn, Lazy, Names, Stack } from 'aws-cdk-lib';
+import { AspectPriority, Aspects, Aws, CfnResource, Duration, Fn, Lazy, Names, Stack } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -10,8 +10,10 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct, IConstruct } from 'constructs';
+import { AssociationRole } from './private/association-role';
 import type { AssociationBinding } from './private/binding';
-import { OWNER_TAG_KEY, PARAMETER_ROOT, PODS_SERVICE_PRINCIPAL, TRANSFERS_RESOURCE_TYPE, TransfersResourceProperties } from './private/contract';
+import { OWNER_TAG_KEY, PARAMETER_ROOT, PODS_SERVICE_PRINCIPAL, SERVICE_TIMEOUT_SECONDS, TRANSFERS_RESOURCE_TYPE, TransfersResourceProperties } from './private/contract';
+import { errorAt } from './private/errors';
 import { NagSuppression, suppressNagFindings } from './private/nag';
 import { MAX_ROLE_INLINE_POLICY_CHARACTERS, estimatedPolicyCharacters } from './private/policy-size';
 
@@ -81,7 +83,7 @@ export class PodIdentityAssociationProvider extends Construct {
       return new PodIdentityAssociationProvider(stack, PROVIDER_ID, props ?? {});
     }
     if (props) {
-      throw new Error(
+      throw errorAt(stack,
         `The Pod Identity association provider of stack ${stack.node.path} already exists, so its options can no longer be set; got: ${JSON.stringify(props)}. ` +
         'Call PodIdentityAssociationProvider.getOrCreate(stack, options) before the stack\'s first PodIdentityAssociation, and only once.',
       );
@@ -110,6 +112,18 @@ export class PodIdentityAssociationProvider extends Construct {
   public readonly _createdRolePath: string;
 
   private readonly handlerRole: iam.Role;
+  /**
+   * iam.Role.customizeRoles() pre-creates the handler role: the role records each statement as it
+   * is when added (for its report), so statements that grow are added once the app is complete.
+   */
+  private readonly handlerRolePrecreated: boolean;
+  /** The handler role's policies by id; undefined for those recorded in a pre-created role's report. */
+  private readonly handlerPolicies = new Map<string, iam.Policy | undefined>();
+  /** With a pre-created handler role: the created roles its report lets the handler pass by ARN. */
+  private reportedMovedRoles?: AssociationRole[];
+  /** Created roles that are not on the created-role path, and the statement that lets the handler pass them. */
+  private readonly movedRoles = new Set<AssociationRole>();
+  private passMoved?: iam.PolicyStatement;
   /** Create on the stack's clusters, and mark an association of them as this stack's (tag-on-create, takeover). */
   private readonly onClusters: iam.PolicyStatement;
   private readonly clusters = new Set<string>();
@@ -123,7 +137,7 @@ export class PodIdentityAssociationProvider extends Construct {
     super(scope, id);
 
     if (!fs.existsSync(path.join(HANDLER_BUNDLE_DIR, 'index.js'))) {
-      throw new Error(
+      throw errorAt(this,
         `The Pod Identity association handler bundle is missing from ${HANDLER_BUNDLE_DIR}. ` +
         'In a clone of this repository, run `npx projen bundle` (the build and test tasks do it); an installed package always contains it.',
       );
@@ -159,6 +173,7 @@ export class PodIdentityAssociationProvider extends Construct {
     this._createdRolePath = `/cdk-eks-pod-identity/${Names.uniqueId(stack)}/`;
     this.stackUuid = Fn.select(2, Fn.split('/', Aws.STACK_ID));
     this.handlerRole = handlerRole;
+    this.handlerRolePrecreated = !(handlerRole.node.defaultChild instanceof iam.CfnRole);
     this.onClusters = new iam.PolicyStatement({
       actions: ['eks:CreatePodIdentityAssociation', 'eks:TagResource'],
       conditions: { StringLike: { [`aws:RequestTag/${OWNER_TAG_KEY}`]: `${this.stackUuid}/*` } },
@@ -183,9 +198,9 @@ export class PodIdentityAssociationProvider extends Construct {
     };
     this.transfers = new CfnResource(this, 'Transfers', {
       type: TRANSFERS_RESOURCE_TYPE,
-      properties: { ServiceToken: this.serviceToken, ...transfersProperties },
+      properties: { ServiceToken: this.serviceToken, ServiceTimeout: SERVICE_TIMEOUT_SECONDS, ...transfersProperties },
     });
-    this.node.addValidation({ validate: () => this.policySizeProblems() });
+    this.node.addValidation({ validate: () => [...this.policySizeProblems(), ...this.movedRoleProblems()] });
     // A stack's creation has no cleanup phase: its end, as EventBridge reports it, makes its transfers final.
     new events.Rule(this, 'StackOperationEnded', {
       description: 'Makes the ownership transfers of Pod Identity associations final once an operation of this stack has completed',
@@ -199,9 +214,17 @@ export class PodIdentityAssociationProvider extends Construct {
       },
       targets: [new targets.LambdaFunction(handler, { retryAttempts: 2, maxEventAge: Duration.hours(1) })],
     });
-    // aws-cdk-lib picks the framework's runtime from a regional fact that lags; run both on the newest.
-    const framework = provider.node.findChild('framework-onEvent') as lambda.Function;
-    (framework.node.defaultChild as lambda.CfnFunction).runtime = RUNTIME.name;
+    // aws-cdk-lib picks the framework's runtime from a regional fact that lags, and has no option for it: run
+    // both on the newest. If aws-cdk-lib renames the function, it keeps its own runtime (a test notices).
+    const framework = provider.node.tryFindChild(FRAMEWORK_FUNCTION_ID);
+    if (framework instanceof lambda.Function && framework.node.defaultChild instanceof lambda.CfnFunction) {
+      framework.node.defaultChild.runtime = RUNTIME.name;
+    }
+
+    // Created roles are on the handler's PassRole path, unless an aspect, an injector or iam.Role.customizeRoles() moved them.
+    Aspects.of(stack).add({
+      visit: node => this.handlerRolePrecreated ? this.completePrecreatedHandlerRole(node) : this.passMovedRoles(node),
+    }, { priority: AspectPriority.READONLY });
 
     suppressNagFindings(defaultPolicyOf(handlerRole), [{
       id: 'AwsSolutions-IAM5',
@@ -220,7 +243,9 @@ export class PodIdentityAssociationProvider extends Construct {
       appliesTo: [{ regex: `/^Resource::<${Stack.of(this).getLogicalId(handler.node.defaultChild as CfnResource)}\\.Arn>:\\*$/` }],
     }, INLINE_POLICY]);
     for (const fn of [handler, framework]) {
-      suppressNagFindings(fn.node.defaultChild as CfnResource, LAMBDA_DEPLOYMENT_TIME_ONLY);
+      if (fn?.node.defaultChild instanceof CfnResource) {
+        suppressNagFindings(fn.node.defaultChild, LAMBDA_DEPLOYMENT_TIME_ONLY);
+      }
     }
     if (!props.logEncryptionKey) {
       for (const logGroup of [this.handlerLogGroup, this.frameworkLogGroup]) {
@@ -246,11 +271,11 @@ export class PodIdentityAssociationProvider extends Construct {
    */
   public _bind(resource: CfnResource, binding: AssociationBinding): void {
     this.addCluster(binding.clusterName);
-    if (binding.givenRole) {
-      resource.node.addDependency(this.rolePolicy(binding.givenRole));
-    }
-    if (binding.adoptExisting) {
-      resource.node.addDependency(this.adoptedRolesPolicy());
+    const policies = [binding.givenRole && this.rolePolicy(binding.givenRole), binding.adoptExisting ? this.adoptedRolesPolicy() : undefined];
+    for (const policy of policies) {
+      if (policy) {
+        resource.node.addDependency(policy);
+      }
     }
     resource.node.addDependency(this.transfers);
     const logicalId = Stack.of(this).getLogicalId(resource);
@@ -300,7 +325,7 @@ export class PodIdentityAssociationProvider extends Construct {
         stack.formatArn({ service: 'eks', resource: 'podidentityassociation', resourceName: `${clusterName}/*` }),
       );
       // Added with the first cluster: a statement without resources is not a valid policy.
-      if (this.clusters.size === 0) {
+      if (this.clusters.size === 0 && !this.handlerRolePrecreated) {
         this.handlerRole.addToPrincipalPolicy(this.onClusters);
       }
       this.clusters.add(key);
@@ -308,10 +333,10 @@ export class PodIdentityAssociationProvider extends Construct {
   }
 
   /** Pass one role given as `role` to EKS Pod Identity. */
-  private rolePolicy(role: iam.IRole): iam.Policy {
+  private rolePolicy(role: iam.IRole): iam.Policy | undefined {
     const stack = Stack.of(this);
     const id = `Role${digestOf(stack, role.roleArn)}`;
-    return this.node.tryFindChild(id) as iam.Policy | undefined ?? this.handlerPolicy(id, [new iam.PolicyStatement({
+    return this.handlerPolicy(id, () => [new iam.PolicyStatement({
       actions: ['iam:PassRole'],
       resources: [role.roleArn],
       conditions: { StringEquals: { 'iam:PassedToService': PODS_SERVICE_PRINCIPAL } },
@@ -322,9 +347,9 @@ export class PodIdentityAssociationProvider extends Construct {
    * Pass any role of the account to EKS Pod Identity: only with `adoptExisting`, whose rollback
    * gives an adopted association back its previous role, which the stack does not know.
    */
-  private adoptedRolesPolicy(): iam.Policy {
+  private adoptedRolesPolicy(): iam.Policy | undefined {
     const id = 'AdoptedAssociationRoles';
-    return this.node.tryFindChild(id) as iam.Policy | undefined ?? this.handlerPolicy(id, [new iam.PolicyStatement({
+    return this.handlerPolicy(id, () => [new iam.PolicyStatement({
       actions: ['iam:PassRole'],
       resources: [Stack.of(this).formatArn({ service: 'iam', region: '', resource: 'role', resourceName: '*' })],
       conditions: { StringEquals: { 'iam:PassedToService': PODS_SERVICE_PRINCIPAL } },
@@ -335,16 +360,111 @@ export class PodIdentityAssociationProvider extends Construct {
     }]);
   }
 
-  private handlerPolicy(id: string, statements: iam.PolicyStatement[], suppressions: NagSuppression[] = []): iam.Policy {
-    const policy = new iam.Policy(this, id, { roles: [this.handlerRole], statements });
-    suppressNagFindings(policy.node.defaultChild as CfnResource, [...suppressions, INLINE_POLICY]);
+  /**
+   * A policy of the handler role's own, created once under `id`. With a role that
+   * iam.Role.customizeRoles() pre-creates, there is none: the statements go to the role's report,
+   * and the template changes no role.
+   */
+  private handlerPolicy(id: string, statements: () => iam.PolicyStatement[], suppressions: NagSuppression[] = []): iam.Policy | undefined {
+    if (this.handlerPolicies.has(id)) {
+      return this.handlerPolicies.get(id);
+    }
+    let policy: iam.Policy | undefined;
+    if (this.handlerRolePrecreated) {
+      for (const statement of statements()) {
+        this.handlerRole.addToPrincipalPolicy(statement);
+      }
+    } else {
+      policy = new iam.Policy(this, id, { statements: statements() });
+      policy.attachToRole(this.handlerRole);
+      suppressNagFindings(policy.node.defaultChild as CfnResource, [...suppressions, INLINE_POLICY]);
+    }
+    this.handlerPolicies.set(id, policy);
     return policy;
+  }
+
+
+  /**
+   * Lets the handler pass a role the stack's associations created that is not on the created-role
+   * path: one whose path an aspect or a property injector changed, or that iam.Role.customizeRoles()
+   * pre-creates under a name of its own. It looks at the role's CfnRole, whose aspects run before
+   * this one (a lower priority), rather than at the role, which CDK visits before its children.
+   */
+  private passMovedRoles(node: IConstruct): void {
+    const role = node instanceof AssociationRole ? node : node.node.scope;
+    if (!(role instanceof AssociationRole) || Stack.of(role) !== Stack.of(this) || this.movedRoles.has(role)) {
+      return;
+    }
+    if (node === role ? role.node.defaultChild instanceof iam.CfnRole : !(node instanceof iam.CfnRole)) {
+      return;
+    }
+    if (this.isOnCreatedRolePath(role)) {
+      return;
+    }
+    this.movedRoles.add(role);
+    // A policy of its own: the handler role's default policy is final once its aspect has split it.
+    const passMoved = this.passMoved ?? new iam.PolicyStatement({
+      actions: ['iam:PassRole'],
+      conditions: { StringEquals: { 'iam:PassedToService': PODS_SERVICE_PRINCIPAL } },
+    });
+    this.passMoved = passMoved;
+    const policy = this.handlerPolicy('MovedAssociationRoles', () => [passMoved])!;
+    passMoved.addResources(role.roleArn);
+    // The association that passes the role waits for the permission.
+    role.node.scope?.node.tryFindChild('Resource')?.node.addDependency(policy);
+  }
+
+  /**
+   * With a pre-created handler role, once the app is complete: records the statements that grew
+   * while it was defined (the clusters, the created roles off the created-role path).
+   */
+  private completePrecreatedHandlerRole(node: IConstruct): void {
+    if (node !== this || this.reportedMovedRoles) {
+      return;
+    }
+    if (this.clusters.size > 0) {
+      this.handlerRole.addToPrincipalPolicy(this.onClusters);
+    }
+    this.reportedMovedRoles = this.createdRoles().filter(role => !this.isOnCreatedRolePath(role));
+    if (this.reportedMovedRoles.length > 0) {
+      this.handlerRole.addToPrincipalPolicy(new iam.PolicyStatement({
+        actions: ['iam:PassRole'],
+        resources: this.reportedMovedRoles.map(role => role.roleArn),
+        conditions: { StringEquals: { 'iam:PassedToService': PODS_SERVICE_PRINCIPAL } },
+      }));
+    }
+  }
+
+  /** The roles this stack's associations created. */
+  private createdRoles(): AssociationRole[] {
+    const stack = Stack.of(this);
+    return stack.node.findAll().filter((c): c is AssociationRole => c instanceof AssociationRole && Stack.of(c) === stack);
+  }
+
+  /** Whether the handler's PassRole on the created-role path covers `role`: its CfnRole has that path. */
+  private isOnCreatedRolePath(role: AssociationRole): boolean {
+    const resource = role.node.defaultChild;
+    return resource instanceof iam.CfnRole && Stack.of(this).resolve(resource.path) === this._createdRolePath;
+  }
+
+  /** A created role moved off the created-role path after this provider looked (by an aspect of a later priority): say so, rather than fail at deploy time. */
+  private movedRoleProblems(): string[] {
+    const stack = Stack.of(this);
+    const passed = new Set<AssociationRole>(this.reportedMovedRoles ?? this.movedRoles);
+    return this.createdRoles()
+      .filter(role => !passed.has(role) && !this.isOnCreatedRolePath(role))
+      .map(role =>
+        `The path of role ${role.node.path} changed to ${JSON.stringify(stack.resolve((role.node.defaultChild as iam.CfnRole | undefined)?.path))} after this provider looked (by an aspect of priority AspectPriority.READONLY or above), ` +
+        `so the handler, which may pass the roles on ${this._createdRolePath}, could not pass it, got: no PassRole for the role. ` +
+        'Rewrite role paths in an aspect of priority below AspectPriority.READONLY (AspectPriority.DEFAULT is), or with a property injector, or give the association a `role` of your own.',
+      );
   }
 
   /** IAM limits the inline policies of a role to 10,240 characters in all. */
   private policySizeProblems(): string[] {
     const policies = this.node.children.filter((c): c is iam.Policy => c instanceof iam.Policy).map(p => p.node.defaultChild as CfnResource);
     const documents = [defaultPolicyOf(this.handlerRole), ...policies]
+      .filter((resource): resource is CfnResource => resource !== undefined)
       .map(resource => (resource as iam.CfnPolicy).policyDocument);
     const size = estimatedPolicyCharacters(Stack.of(this), documents);
     if (size <= MAX_ROLE_INLINE_POLICY_CHARACTERS) {
@@ -390,7 +510,11 @@ const LAMBDA_DEPLOYMENT_TIME_ONLY: NagSuppression[] = [
   },
 ];
 
-/** The CloudFormation resource of a role's default policy. */
-function defaultPolicyOf(role: iam.Role): CfnResource {
-  return role.node.findChild('DefaultPolicy').node.defaultChild as CfnResource;
+/** The CloudFormation resource of a role's default policy; none when iam.Role.customizeRoles() pre-creates the role (its report lists the statements). */
+function defaultPolicyOf(role: iam.Role): CfnResource | undefined {
+  const resource = role.node.tryFindChild('DefaultPolicy')?.node.defaultChild;
+  return resource instanceof CfnResource ? resource : undefined;
 }
+
+/** The id of aws-cdk-lib's provider framework function inside `cr.Provider`. */
+const FRAMEWORK_FUNCTION_ID = 'framework-onEvent';

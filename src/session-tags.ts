@@ -63,15 +63,15 @@ export class PodIdentitySessionTag {
   /** The UID of the pod: `kubernetes-pod-uid`. */
   public static readonly KUBERNETES_POD_UID = 'kubernetes-pod-uid';
 
-  /** All six keys, in the order the EKS User Guide lists them. */
-  public static readonly ALL: string[] = [
+  /** All six keys, in the order the EKS User Guide lists them (a frozen array: it cannot be changed). */
+  public static readonly ALL: string[] = Object.freeze([
     PodIdentitySessionTag.EKS_CLUSTER_ARN,
     PodIdentitySessionTag.EKS_CLUSTER_NAME,
     PodIdentitySessionTag.KUBERNETES_NAMESPACE,
     PodIdentitySessionTag.KUBERNETES_SERVICE_ACCOUNT,
     PodIdentitySessionTag.KUBERNETES_POD_NAME,
     PodIdentitySessionTag.KUBERNETES_POD_UID,
-  ];
+  ]) as string[];
 
   /**
    * The condition key that matches a session tag of the calling principal, for identity and

@@ -1,6 +1,7 @@
 import { Arn, ArnFormat, Duration, PhysicalName, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { Construct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
+import { errorAt } from './private/errors';
 import { AssociationIdentity, TrustStatementsPrincipal, targetRoleTrustStatements } from './private/trust';
 import { validateNamespace, validateServiceAccount } from './private/validation';
 
@@ -16,6 +17,11 @@ export interface PodIdentityTrustedAssociation {
    * The ARN of the association role: the role EKS Pod Identity gives the pods first, and whose
    * credentials it uses to assume the target role. Trusted with `ArnEquals aws:PrincipalARN`, so
    * the target role can be deployed before the association role exists.
+   *
+   * The full ARN, with the role's IAM path: a role that `PodIdentityAssociation` creates is on
+   * `/cdk-eks-pod-identity/<stack>/`, so its ARN is
+   * `arn:<partition>:iam::<account>:role/cdk-eks-pod-identity/<stack>/<name>`. An ARN without the
+   * path never matches.
    */
   readonly associationRoleArn: string;
 
@@ -148,7 +154,7 @@ export interface PodIdentityTargetRoleProps {
  * const reader = new PodIdentityTargetRole(this, 'ReportsReader', {
  *   roleName: 'reports-reader',
  *   trustedAssociations: [{
- *     associationRoleArn: 'arn:aws:iam::111122223333:role/reports-generator',
+ *     associationRoleArn: 'arn:aws:iam::111122223333:role/cdk-eks-pod-identity/Workloads/reports-generator',
  *     clusterArn: 'arn:aws:eks:us-east-1:111122223333:cluster/prod',
  *     namespace: 'reports',
  *     serviceAccount: 'generator',
@@ -158,8 +164,10 @@ export interface PodIdentityTargetRoleProps {
  */
 export class PodIdentityTargetRole extends iam.Role {
   constructor(scope: Construct, id: string, props: PodIdentityTargetRoleProps = {}) {
+    // Checked before the role exists: errors name the path it will have.
+    const path = scope.node.path ? `${scope.node.path}/${id}` : id;
     const trusted = (props.trustedAssociations ?? []).flatMap(association =>
-      targetRoleTrustStatements(identityOf(association), association.associationRoleArn));
+      targetRoleTrustStatements(identityOf(path, association), association.associationRoleArn));
     super(scope, id, {
       assumedBy: new TrustStatementsPrincipal(trusted),
       roleName: props.roleName ?? PhysicalName.GENERATE_IF_NEEDED,
@@ -181,7 +189,7 @@ export class PodIdentityTargetRole extends iam.Role {
    * Trusts one more association: adds its own statements, which widen none of the others.
    */
   public trustAssociation(association: PodIdentityTrustedAssociation): void {
-    this.assumeRolePolicy!.addStatements(...targetRoleTrustStatements(identityOf(association), association.associationRoleArn));
+    this.assumeRolePolicy!.addStatements(...targetRoleTrustStatements(identityOf(this, association), association.associationRoleArn));
   }
 }
 
@@ -191,13 +199,13 @@ const ROLE_ARN = /^arn:([a-z-]+):iam::(\d{12}):role\/.+$/;
 const CLUSTER_ARN = /^arn:([a-z-]+):eks:([a-z0-9-]+):(\d{12}):cluster\/([^/]+)$/;
 
 /** The identity of a trusted association, validated. */
-function identityOf(association: PodIdentityTrustedAssociation): AssociationIdentity {
-  validateNamespace(association.namespace);
-  validateServiceAccount(association.serviceAccount);
-  const role = splitArn('associationRoleArn', association.associationRoleArn, ROLE_ARN, 'an IAM role ARN (arn:<partition>:iam::<account>:role/<name>)');
-  const cluster = clusterOf(association, role);
+function identityOf(scope: IConstruct | string, association: PodIdentityTrustedAssociation): AssociationIdentity {
+  validateNamespace(scope, association.namespace);
+  validateServiceAccount(scope, association.serviceAccount);
+  const role = splitArn(scope, 'associationRoleArn', association.associationRoleArn, ROLE_ARN, 'an IAM role ARN (arn:<partition>:iam::<account>:role/<name>)');
+  const cluster = clusterOf(scope, association, role);
   if (!Token.isUnresolved(cluster.account) && !Token.isUnresolved(role.account) && cluster.account !== role.account) {
-    throw new Error(
+    throw errorAt(scope,
       `\`associationRoleArn\` must be in the cluster's account (EKS requires iam:PassRole, which works only within one account), got: account ${role.account}, expected ${cluster.account} (from \`clusterArn\`). ` +
       'Pass the ARN of the role the association gives its pods, not of a role in another account.',
     );
@@ -211,28 +219,29 @@ function identityOf(association: PodIdentityTrustedAssociation): AssociationIden
 }
 
 function clusterOf(
+  scope: IConstruct | string,
   association: PodIdentityTrustedAssociation,
   role: { partition: string; account: string },
 ): Pick<AssociationIdentity, 'partition' | 'region' | 'account' | 'clusterName'> {
   const { clusterArn, clusterName, clusterRegion } = association;
   if (clusterArn !== undefined) {
     if (clusterName !== undefined || clusterRegion !== undefined) {
-      throw new Error(
+      throw errorAt(scope,
         `Pass either \`clusterArn\` or \`clusterName\` with \`clusterRegion\`, got both: clusterArn ${JSON.stringify(clusterArn)}, clusterName ${JSON.stringify(clusterName)}, clusterRegion ${JSON.stringify(clusterRegion)}. ` +
         'Remove `clusterName` and `clusterRegion`; the cluster ARN holds them.',
       );
     }
-    const parts = splitArn('clusterArn', clusterArn, CLUSTER_ARN, 'an EKS cluster ARN (arn:<partition>:eks:<region>:<account>:cluster/<name>)');
+    const parts = splitArn(scope, 'clusterArn', clusterArn, CLUSTER_ARN, 'an EKS cluster ARN (arn:<partition>:eks:<region>:<account>:cluster/<name>)');
     return { partition: parts.partition, region: parts.region, account: parts.account, clusterName: parts.resourceName };
   }
   if (clusterName === undefined) {
-    throw new Error(
+    throw errorAt(scope,
       'The association\'s cluster is required, got neither `clusterArn` nor `clusterName`. ' +
       'Pass `clusterArn` (e.g. arn:aws:eks:us-east-1:111122223333:cluster/prod), or `clusterName` with `clusterRegion`.',
     );
   }
   if (clusterRegion === undefined) {
-    throw new Error(
+    throw errorAt(scope,
       `\`clusterRegion\` is required with \`clusterName\`, got: undefined (clusterName ${JSON.stringify(clusterName)}). ` +
       'Pass the region of the cluster, or pass `clusterArn` instead.',
     );
@@ -241,9 +250,9 @@ function clusterOf(
 }
 
 /** The parts of an ARN; a literal must match `pattern`, a token is split at deploy time. */
-function splitArn(prop: string, arn: string, pattern: RegExp, expected: string) {
+function splitArn(scope: IConstruct | string, prop: string, arn: string, pattern: RegExp, expected: string) {
   if (!Token.isUnresolved(arn) && !pattern.test(arn)) {
-    throw new Error(`\`${prop}\` must be ${expected}, got: ${JSON.stringify(arn)}. Copy it from the association's account.`);
+    throw errorAt(scope, `\`${prop}\` must be ${expected}, got: ${JSON.stringify(arn)}. Copy it from the association's account.`);
   }
   const parts = Arn.split(arn, ArnFormat.SLASH_RESOURCE_NAME);
   return { partition: parts.partition!, region: parts.region!, account: parts.account!, resourceName: parts.resourceName! };

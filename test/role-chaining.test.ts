@@ -317,7 +317,7 @@ describe('grantTargetRole: a target role in another account of the same app', ()
     const association = associate(workloads, 'Api', { cluster });
 
     expect(() => association.grantTargetRole(new PodIdentityTargetRole(data, 'Reader'))).toThrow(
-      new RegExp('^The cluster name must be known at synth time to be written into the trust policy of target role Data/Reader, in stack Data \\(account 444455556666, region us-east-1\\), ' +
+      new RegExp('^\\[Workloads/Api\\] The cluster name must be known at synth time to be written into the trust policy of target role Data/Reader, in stack Data \\(account 444455556666, region us-east-1\\), ' +
         'another environment than the association\'s stack Workloads \\(account 111122223333, region us-east-1\\); got: a value CDK cannot resolve there \\(.*Cannot use resource \'Workloads/Cluster\' in a cross-environment fashion.*\\)\\. ' +
         'Give the cluster an explicit name \\(the `clusterName` prop of the Cluster\\), or import it by name with `Cluster.fromClusterAttributes\\(\\)`\\.$'),
     );
@@ -331,7 +331,7 @@ describe('grantTargetRole: a target role in another account of the same app', ()
     const targetRole = new iam.Role(data, 'Reader', { assumedBy: new iam.AccountPrincipal(CLUSTER_ACCOUNT) });
 
     expect(() => association.grantTargetRole(targetRole)).toThrow(
-      /^`targetRole` Data\/Reader is in another environment \(account 444455556666, region us-east-1\) than the association \(account 111122223333, region us-east-1\), and its ARN is not known at synth time, so the association's stack cannot name it; got: .*\. Give the role a name: `roleName: PhysicalName.GENERATE_IF_NEEDED`, or an explicit name\.$/,
+      /^\[Workloads\/Api\] `targetRole` Data\/Reader is in another environment \(account 444455556666, region us-east-1\) than the association \(account 111122223333, region us-east-1\), and its ARN is not known at synth time, so the association's stack cannot name it; got: .*\. Give the role a name: `roleName: PhysicalName.GENERATE_IF_NEEDED`, or an explicit name\.$/,
     );
     expect(association.targetRole).toBeUndefined();
   });

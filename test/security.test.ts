@@ -240,7 +240,7 @@ describe('the handler\'s permissions', () => {
     };
     const base = transfersOf(['A', 'blue', 'ns', 'a'], ['B', 'green', 'jobs', 'b']);
 
-    expect(base).toEqual({ ServiceToken: expect.anything(), AssociationsDigest: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    expect(base).toEqual({ ServiceToken: expect.anything(), ServiceTimeout: '900', AssociationsDigest: expect.stringMatching(/^[0-9a-f]{64}$/) });
     // the same identities in another order, with other props: the same
     expect(transfersOf(['B', 'green', 'jobs', 'b'], ['A', 'blue', 'ns', 'a'])).toEqual(base);
     for (const changed of [

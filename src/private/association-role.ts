@@ -1,26 +1,48 @@
-import { CfnResource, Lazy, PhysicalName, Stack, Token } from 'aws-cdk-lib';
+import { CfnResource, Lazy, PhysicalName, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct, IConstruct } from 'constructs';
 import { suppressNagFindings } from './nag';
 
+/** Options of the role an association creates. */
+export interface AssociationRoleProps {
+  readonly assumedBy: iam.IPrincipal;
+  readonly path: string;
+  /** An explicit name; when absent, a generated one. */
+  readonly roleName?: string;
+  /** Applied to the role and every policy it gets. */
+  readonly removalPolicy: RemovalPolicy;
+}
+
 /**
- * The role an association creates when none is given. Its name is generated only where needed
- * (`PhysicalName.GENERATE_IF_NEEDED`): when CDK references it from another environment, or when a
- * trust policy in another stack or account must name it (`portableArn()`), with the same name in
- * both cases.
+ * The role an association creates when none is given. Its name is the one given, or generated
+ * only where needed (`PhysicalName.GENERATE_IF_NEEDED`): when CDK references it from another
+ * environment, or when a trust policy in another stack or account must name it (`portableArn()`),
+ * with the same name in both cases. The association's removal policy covers it and all its
+ * policies, so a retained association keeps the permissions its pods use.
  */
 export class AssociationRole extends iam.Role {
   private nameRequired = false;
-  private policyCreated = false;
+  private readonly explicitName?: string;
+  /** The policy applied to the role, which its policies follow; undefined while CloudFormation's default (Delete) holds. */
+  private removalPolicy?: RemovalPolicy;
+  private readonly policies = new Set<iam.Policy>();
   private readonly waitingForGrants: IConstruct[] = [];
 
-  constructor(scope: Construct, id: string, props: iam.RoleProps) {
-    super(scope, id, { ...props, roleName: PhysicalName.GENERATE_IF_NEEDED });
-    const resource = this.node.defaultChild as iam.CfnRole;
-    const nameWhenReferencedAcrossEnvironments = resource.roleName;
-    resource.roleName = Lazy.string({
-      produce: () => this.nameRequired ? this.generatePhysicalName() : nameWhenReferencedAcrossEnvironments,
-    });
+  constructor(scope: Construct, id: string, props: AssociationRoleProps) {
+    super(scope, id, { assumedBy: props.assumedBy, path: props.path, roleName: props.roleName ?? PhysicalName.GENERATE_IF_NEEDED });
+    this.explicitName = props.roleName;
+    // With iam.Role.customizeRoles() the role is pre-created outside the template: there is no CfnRole to name.
+    const resource = this.cfnRole;
+    if (resource && props.roleName === undefined) {
+      const nameWhenReferencedAcrossEnvironments = resource.roleName;
+      resource.roleName = Lazy.string({
+        produce: () => this.nameRequired ? this.generatePhysicalName() : nameWhenReferencedAcrossEnvironments,
+      });
+    }
+    // Delete is CloudFormation's default: only other policies are written.
+    if (props.removalPolicy !== RemovalPolicy.DESTROY) {
+      this.applyRemovalPolicy(props.removalPolicy);
+    }
   }
 
   /**
@@ -30,27 +52,50 @@ export class AssociationRole extends iam.Role {
    */
   public grantsBefore(resource: IConstruct): void {
     this.waitingForGrants.push(resource);
-    const policy = this.node.tryFindChild('DefaultPolicy');
-    if (policy) {
+    for (const policy of this.policies) {
       resource.node.addDependency(policy);
     }
   }
 
-  /** Adds to the role's one policy (created on the first grant), which HIPAA.Security would flag as inline. */
-  public addToPrincipalPolicy(statement: iam.PolicyStatement): iam.AddToPrincipalPolicyResult {
-    const result = super.addToPrincipalPolicy(statement);
-    const policy = this.node.tryFindChild('DefaultPolicy');
-    if (policy && !this.policyCreated) {
-      this.policyCreated = true;
+  /** A policy attached to the role is the association's too: it follows its removal policy, and the association waits for it. */
+  public attachInlinePolicy(policy: iam.Policy): void {
+    super.attachInlinePolicy(policy);
+    // The role's one policy (created on its first grant), which HIPAA.Security would flag as inline; policies of the user's are judged as they are.
+    if (policy.node.scope === this && policy.node.id === 'DefaultPolicy') {
       suppressNagFindings(policy.node.defaultChild as CfnResource, [{
         id: 'HIPAA.Security-IAMNoInlinePolicy',
         reason: 'This policy holds the grants made to one association (grantTargetRole(), grants such as bucket.grantRead(association)) and belongs to its role alone; attach managed policies to association.role if you need them shared.',
       }]);
-      for (const resource of this.waitingForGrants) {
-        resource.node.addDependency(policy);
-      }
     }
-    return result;
+    this.own(policy);
+  }
+
+  /** Applies `policy` to the role and to every policy it has, and will have. */
+  public applyRemovalPolicy(policy: RemovalPolicy): void {
+    this.removalPolicy = policy;
+    this.cfnRole?.applyRemovalPolicy(policy);
+    for (const owned of this.policies) {
+      resourceOf(owned)?.applyRemovalPolicy(policy);
+    }
+  }
+
+  private own(policy: iam.Policy): void {
+    if (this.policies.has(policy)) {
+      return;
+    }
+    this.policies.add(policy);
+    if (this.removalPolicy !== undefined) {
+      resourceOf(policy)?.applyRemovalPolicy(this.removalPolicy);
+    }
+    for (const resource of this.waitingForGrants) {
+      resource.node.addDependency(policy);
+    }
+  }
+
+  /** The role's CloudFormation resource; undefined when iam.Role.customizeRoles() pre-creates the role. */
+  private get cfnRole(): iam.CfnRole | undefined {
+    const resource = this.node.defaultChild;
+    return resource instanceof iam.CfnRole ? resource : undefined;
   }
 
   /**
@@ -60,11 +105,14 @@ export class AssociationRole extends iam.Role {
    */
   public portableArn(): string | undefined {
     const stack = Stack.of(this);
-    if (Token.isUnresolved(stack.account) || Token.isUnresolved(stack.region)) {
+    if (this.explicitName !== undefined && !Token.isUnresolved(this.explicitName)) {
+      return roleArn(stack, this.cfnRole?.path ?? '/', this.explicitName);
+    }
+    if (Token.isUnresolved(stack.account) || Token.isUnresolved(stack.region) || !this.cfnRole) {
       return undefined;
     }
     this.nameRequired = true;
-    return roleArn(stack, (this.node.defaultChild as iam.CfnRole).path ?? '/', this.generatePhysicalName());
+    return roleArn(stack, this.cfnRole.path ?? '/', this.generatePhysicalName());
   }
 }
 
@@ -78,8 +126,8 @@ export function portableRoleArn(role: iam.IRole): string | undefined {
     return role.portableArn();
   }
   if (iam.Role.isRole(role)) {
-    const resource = role.node.defaultChild as iam.CfnRole;
-    if (typeof resource.roleName === 'string' && !Token.isUnresolved(resource.roleName) && (resource.path === undefined || !Token.isUnresolved(resource.path))) {
+    const resource = role.node.defaultChild;
+    if (resource instanceof iam.CfnRole && typeof resource.roleName === 'string' && !Token.isUnresolved(resource.roleName) && (resource.path === undefined || !Token.isUnresolved(resource.path))) {
       return roleArn(Stack.of(role), resource.path ?? '/', resource.roleName);
     }
     return undefined;
@@ -99,4 +147,10 @@ export function describeRole(role: iam.IRole): string {
 
 function roleArn(stack: Stack, path: string, name: string): string {
   return stack.formatArn({ service: 'iam', region: '', resource: 'role', resourceName: `${path.slice(1)}${name}` });
+}
+
+/** A policy's CloudFormation resource, if it has one. */
+function resourceOf(policy: iam.Policy): CfnResource | undefined {
+  const resource = policy.node.defaultChild;
+  return resource instanceof CfnResource ? resource : undefined;
 }

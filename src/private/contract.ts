@@ -27,6 +27,15 @@ export interface TransfersResourceProperties {
   readonly AssociationsDigest: string;
 }
 
+/**
+ * How long CloudFormation waits for each request to a custom resource of the library
+ * (AWS::CloudFormation::CustomResource, ServiceTimeout): the provider framework's own timeout, 15
+ * minutes, which covers the handler's 5 and the framework's calls around it. Past it, CloudFormation
+ * fails the request rather than wait the default hour. CloudFormation passes it to the handler
+ * among the properties.
+ */
+export const SERVICE_TIMEOUT_SECONDS = '900';
+
 /** The first segment of every SSM parameter the handler writes (its policy is scoped to it). */
 export const PARAMETER_ROOT = 'cdk-eks-pod-identity';
 

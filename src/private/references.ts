@@ -1,4 +1,6 @@
 import { Reference, Stack, Token, Tokenization } from 'aws-cdk-lib';
+import { IConstruct } from 'constructs';
+import { errorAt } from './errors';
 
 /** True when CDK treats the two stacks as different environments (references between them are not exports). */
 export function crossEnvironment(a: Stack, b: Stack): boolean {
@@ -24,9 +26,10 @@ export interface PortableValue {
  * - in the same environment, a value must not reference `producers`, the stacks that will
  *   reference `consumer` themselves (each would depend on the other).
  *
+ * @param scope the construct that writes them, which errors name
  * @param where how a message names what the values are written into, e.g. "the trust policy of target role App/Data/Reader"
  */
-export function checkPortable(values: PortableValue[], consumer: Stack, producer: Stack, producers: Stack[], where: string): void {
+export function checkPortable(scope: IConstruct, values: PortableValue[], consumer: Stack, producer: Stack, producers: Stack[], where: string): void {
   const crossEnv = crossEnvironment(consumer, producer);
   for (const { what, value, fix, cycleFix } of values) {
     if (!Token.isUnresolved(value)) {
@@ -35,7 +38,7 @@ export function checkPortable(values: PortableValue[], consumer: Stack, producer
     if (crossEnv) {
       const problem = unresolvableIn(consumer, value);
       if (problem) {
-        throw new Error(
+        throw errorAt(scope,
           `${capitalize(what)} must be known at synth time to be written into ${where}, in stack ${consumer.node.path} (${environmentOf(consumer)}), ` +
           `another environment than the association's stack ${producer.node.path} (${environmentOf(producer)}); got: ${problem}. ${fix}`,
         );
@@ -43,7 +46,7 @@ export function checkPortable(values: PortableValue[], consumer: Stack, producer
     } else {
       const referenced = referencedStacks(value).find(stack => producers.includes(stack));
       if (referenced) {
-        throw new Error(
+        throw errorAt(scope,
           `${capitalize(what)} is a reference to stack ${referenced.node.path}, which itself references stack ${consumer.node.path}; writing it into ${where} ` +
           `would make each stack depend on the other. ${cycleFix ?? fix}`,
         );

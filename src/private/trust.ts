@@ -22,7 +22,7 @@ export interface AssociationIdentity {
 }
 
 /** The actions EKS Pod Identity needs on a role it assumes: `AssumeRole`, and `TagSession` for the session tags. */
-export const ASSUME_ROLE_ACTIONS = ['sts:AssumeRole', 'sts:TagSession'];
+export const ASSUME_ROLE_ACTIONS: readonly string[] = Object.freeze(['sts:AssumeRole', 'sts:TagSession']);
 
 /** The cluster ARN, as EKS Pod Identity puts it in the `eks-cluster-arn` session tag. */
 export function clusterArnOf(identity: AssociationIdentity): string {
@@ -61,7 +61,7 @@ function requestTagConditions(identity: AssociationIdentity): Record<string, str
 export function associationRoleTrustStatement(identity: AssociationIdentity): iam.PolicyStatement {
   return new iam.PolicyStatement({
     principals: [new iam.ServicePrincipal(PODS_SERVICE_PRINCIPAL)],
-    actions: ASSUME_ROLE_ACTIONS,
+    actions: [...ASSUME_ROLE_ACTIONS],
     conditions: identity.sessionTagsDisabled ? undefined : { StringEquals: requestTagConditions(identity) },
   });
 }
@@ -83,7 +83,7 @@ export function targetRoleTrustStatements(identity: AssociationIdentity, associa
   if (!identity.sessionTagsDisabled) {
     return [new iam.PolicyStatement({
       principals,
-      actions: ASSUME_ROLE_ACTIONS,
+      actions: [...ASSUME_ROLE_ACTIONS],
       conditions: { StringEquals: requestTagConditions(identity), ArnEquals: fromAssociationRole },
     })];
   }

@@ -1,4 +1,6 @@
 import { Token } from 'aws-cdk-lib';
+import { IConstruct } from 'constructs';
+import { errorAt } from './errors';
 
 /** Kubernetes DNS-1123 label: what a namespace name must be. */
 const DNS_1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -14,13 +16,16 @@ const MAX_TAG_KEY = 128;
 const MAX_TAG_VALUE = 256;
 const RESERVED_TAG_PREFIX = /^aws:/i;
 
+/** IAM role names: 1 to 64 of `[\w+=,.@-]` (IAM API reference, CreateRole). */
+const ROLE_NAME = /^[\w+=,.@-]{1,64}$/;
+
 /** Throws when `namespace` is a known value that Kubernetes would not accept as a namespace name. */
-export function validateNamespace(namespace: string): void {
+export function validateNamespace(scope: IConstruct | string, namespace: string): void {
   if (Token.isUnresolved(namespace)) {
     return;
   }
   if (namespace.length > DNS_1123_LABEL_MAX || !DNS_1123_LABEL.test(namespace)) {
-    throw new Error(
+    throw errorAt(scope,
       `\`namespace\` must be a Kubernetes namespace name (a DNS-1123 label: at most ${DNS_1123_LABEL_MAX} lowercase letters, digits and '-', starting and ending with a letter or digit), got: ${JSON.stringify(namespace)}. ` +
       'Use the namespace exactly as it appears in the service account\'s metadata.namespace.',
     );
@@ -28,14 +33,27 @@ export function validateNamespace(namespace: string): void {
 }
 
 /** Throws when `serviceAccount` is a known value that Kubernetes would not accept as a service account name. */
-export function validateServiceAccount(serviceAccount: string): void {
+export function validateServiceAccount(scope: IConstruct | string, serviceAccount: string): void {
   if (Token.isUnresolved(serviceAccount)) {
     return;
   }
   if (serviceAccount.length > DNS_1123_SUBDOMAIN_MAX || !DNS_1123_SUBDOMAIN.test(serviceAccount)) {
-    throw new Error(
+    throw errorAt(scope,
       `\`serviceAccount\` must be a Kubernetes service account name (a DNS-1123 subdomain: at most ${DNS_1123_SUBDOMAIN_MAX} lowercase letters, digits, '-' and '.', each dot-separated part starting and ending with a letter or digit), got: ${JSON.stringify(serviceAccount)}. ` +
       'Use the service account exactly as it appears in its metadata.name.',
+    );
+  }
+}
+
+/** Throws when `roleName` is a known value that IAM would not accept as a role name. */
+export function validateRoleName(scope: IConstruct, roleName: string | undefined): void {
+  if (roleName === undefined || Token.isUnresolved(roleName)) {
+    return;
+  }
+  if (!ROLE_NAME.test(roleName)) {
+    throw errorAt(scope,
+      `\`roleName\` must be an IAM role name (1 to 64 letters, digits and +=,.@_-), got: ${JSON.stringify(roleName)} (${roleName.length} characters). ` +
+      'Shorten it, or replace the other characters.',
     );
   }
 }

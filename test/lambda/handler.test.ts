@@ -355,7 +355,6 @@ describe('requests the handler refuses before calling AWS', () => {
     ['a session tags flag that is not a boolean', { DisableSessionTags: 'yes' }, 'DisableSessionTags must be true or false, got: "yes"'],
     ['a policy that is not JSON', { Policy: '{not json' }, 'Policy must be a JSON policy document, got 9 characters that do not parse as JSON'],
     ['tags that are not strings', { Tags: { team: 1 } }, 'Tags values must be strings, got: 1 for key "team"'],
-    ['an unknown property', { RoleARN: ROLE }, 'unknown properties RoleARN; expected only ClusterName, Namespace, ServiceAccount, RoleArn, '],
     ['the owner tag among the user tags', { Tags: OWNER }, `Tags must not use the key ${OWNER_TAG_KEY}, which marks the association's owner`],
     ['an adoptExisting flag that is not a boolean', { AdoptExisting: 1 }, 'AdoptExisting must be true or false, got: 1'],
   ])('%s', async (_, change, problem) => {
@@ -365,6 +364,27 @@ describe('requests the handler refuses before calling AWS', () => {
     await expect(handler(broken)).rejects.toThrow(`Invalid ResourceProperties for Custom::EksPodIdentityAssociation: ${problem}`);
     await expect(handler(broken)).rejects.toThrow('. Nothing was sent to EKS.');
     expect(operations()).toEqual([]);
+  });
+
+  test('properties this version does not know (CloudFormation\'s ServiceTimeout, a newer version\'s) are ignored and logged, and the request succeeds', async () => {
+    // GIVEN a create as a newer construct, or CloudFormation, writes it
+    const event = createEvent(BASE);
+    const newer = { ...event, ResourceProperties: { ...event.ResourceProperties, ServiceTimeout: '900', RetiredOrFuture: 'x' } };
+    // WHEN
+    const response = await handler(newer);
+    // THEN
+    expect(response.PhysicalResourceId).toMatch(ASSOCIATION_ARN);
+    expect(operations()).toEqual(['CreatePodIdentityAssociation']);
+    expect(logs.lines()).toContainEqual({ event: 'ignored-properties', properties: ['RetiredOrFuture'], reason: 'not known to this version of the handler' });
+  });
+
+  test('a rollback across a library upgrade: an Update back whose properties this version does not know still succeeds', async () => {
+    const arn = await created();
+    const event = updateEvent(arn, BASE, { ...BASE, RoleArn: OTHER_ROLE });
+
+    await handler({ ...event, ResourceProperties: { ...event.ResourceProperties, FromANewerVersion: 'x' } });
+
+    expect(endpoint.associations()[0].roleArn).toBe(OTHER_ROLE);
   });
 
   test('old properties written by another version may carry properties this one does not know', async () => {
