@@ -221,4 +221,18 @@ project.addTask('integ:deploy', {
   ],
 });
 
+// cdk-nag, as users meet it: the packed library installed in a fresh app (test/nag/app.js) with
+// cdk-nag 2 and the oldest aws-cdk-lib the library supports, and with cdk-nag 3 and the oldest and a
+// recent aws-cdk-lib (versions in test/nag/envs.json; installs cached in node_modules/.cache/nag-envs).
+// Every pack runs; it fails on a finding on the library's resources left unacknowledged, a finding on
+// the user's resources hidden, or an acknowledgement of the library that matches no finding. Needs a
+// compiled library (npx projen compile). Args: [env ...] (default: all), e.g. `npx projen test:nag v3`.
+project.addTask('test:nag', {
+  description: 'cdk-nag on the packed library in a fresh app: every pack, under cdk-nag 2 (oldest aws-cdk-lib) and cdk-nag 3 (oldest and recent aws-cdk-lib); fails on unacknowledged findings on the library\'s resources, hidden user findings or stale acknowledgements. Needs a compiled library. Args: [v2|v3-oldest|v3 ...]',
+  steps: [
+    { spawn: project.bundler.bundleTask.name },
+    { exec: 'ts-node --project test/tsconfig.json test/nag/run.ts', receiveArgs: true },
+  ],
+});
+
 project.synth();

@@ -1,7 +1,8 @@
 import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import { AspectPriority, Aspects, Aws, CfnResource, Duration, Fn, Lazy, Names, Stack } from 'aws-cdk-lib';
+import { AspectPriority, Aspects, Aws, CfnResource, Duration, Fn, Lazy, Names, Stack, Token } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -14,7 +15,7 @@ import { AssociationRole } from './private/association-role';
 import type { AssociationBinding } from './private/binding';
 import { OWNER_TAG_KEY, PARAMETER_ROOT, PODS_SERVICE_PRINCIPAL, SERVICE_TIMEOUT_SECONDS, TRANSFERS_RESOURCE_TYPE, TransfersResourceProperties } from './private/contract';
 import { errorAt } from './private/errors';
-import { NagSuppression, suppressNagFindings } from './private/nag';
+import { acknowledgeNagFindings, NagAcknowledgement, NAG_PACK, ruleIds } from './private/nag';
 import { MAX_ROLE_INLINE_POLICY_CHARACTERS, estimatedPolicyCharacters } from './private/policy-size';
 
 /** Where the build puts the bundled handler (`lambda/handler.ts` and its pinned SDK); the same path from src/ and lib/. */
@@ -53,6 +54,67 @@ export interface PodIdentityAssociationProviderProps {
    * and no session policy bodies.
    */
   readonly logEncryptionKey?: kms.IKey;
+
+  /**
+   * A VPC for both functions, for organisations whose controls require functions to run in one.
+   *
+   * The functions call only AWS APIs, so their subnets need a way out to them: a NAT gateway, or
+   * VPC endpoints. The handler calls EKS (interface endpoint `com.amazonaws.<region>.eks`, not
+   * offered in every region), Systems Manager (`ssm`) and CloudFormation (`cloudformation`); the
+   * provider framework invokes the handler (`lambda`) and answers CloudFormation through a
+   * pre-signed Amazon S3 URL (the S3 gateway endpoint, or `s3`). Without a way out, a deployment
+   * fails when the handler's calls time out. Each function's role may then create and delete its
+   * network interfaces (the permissions of AWSLambdaVPCAccessExecutionRole, as an inline policy).
+   *
+   * @default - no VPC: the functions reach AWS APIs over the Lambda service's own network
+   */
+  readonly vpc?: ec2.IVpc;
+
+  /**
+   * The subnets of `vpc` the functions use.
+   *
+   * @default - the VPC's private subnets (aws-cdk-lib's default for Lambda functions)
+   */
+  readonly vpcSubnets?: ec2.SubnetSelection;
+
+  /**
+   * The security groups of both functions in `vpc`. They need outbound HTTPS (443) to the VPC
+   * endpoints or the NAT gateway; nothing connects to the functions.
+   *
+   * @default - a security group for each function, which allows all outbound traffic and no inbound
+   */
+  readonly securityGroups?: ec2.ISecurityGroup[];
+
+  /**
+   * Reserved concurrency for each of the two functions: the most requests each runs at once, and
+   * the share of the account's concurrency kept for it. The framework invokes the handler once per
+   * request, so the framework's reservation bounds the handler's load from CloudFormation; the
+   * handler also gets one event per completed stack operation, which EventBridge retries when it is
+   * throttled. A stack that deploys more associations at once than this waits for them in turn.
+   * Lambda keeps at least 100 of the account's concurrency unreserved, and refuses a reservation
+   * that would take it below.
+   *
+   * @default - none: both functions use the account's unreserved concurrency
+   */
+  readonly reservedConcurrentExecutions?: number;
+
+  /**
+   * Active tracing with AWS X-Ray for both functions (TracingConfig `Active`). Their roles may then
+   * send trace data to X-Ray (`xray:PutTraceSegments`, `xray:PutTelemetryRecords`, which take no
+   * resource-level permissions). The handler's AWS SDK calls appear as segments only with the X-Ray
+   * SDK, which the handler does not bundle: traces show each invocation and its duration.
+   *
+   * @default false: Lambda's default (PassThrough), no traces
+   */
+  readonly activeTracing?: boolean;
+
+  /**
+   * The memory of the provider framework's function, in MB (128 to 10,240). The framework only
+   * passes each request to the handler and its answer to CloudFormation. The handler has 256 MB.
+   *
+   * @default 128 (Lambda's default, which aws-cdk-lib's provider framework keeps)
+   */
+  readonly frameworkMemorySize?: number;
 }
 
 /**
@@ -143,6 +205,7 @@ export class PodIdentityAssociationProvider extends Construct {
       );
     }
 
+    checkFunctionOptions(this, props);
     const stack = Stack.of(this);
     const logOptions: logs.LogGroupProps = {
       retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
@@ -156,6 +219,13 @@ export class PodIdentityAssociationProvider extends Construct {
     this.handlerLogGroup.grantWrite(handlerRole);
     const frameworkRole = new iam.Role(this, 'FrameworkRole', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
     this.frameworkLogGroup.grantWrite(frameworkRole);
+    const network = props.vpc ? { vpc: props.vpc, vpcSubnets: props.vpcSubnets, securityGroups: props.securityGroups } : {};
+    if (props.vpc) {
+      // What AWSLambdaVPCAccessExecutionRole allows besides logs: Lambda manages the functions' network interfaces with their roles.
+      for (const role of [handlerRole, frameworkRole]) {
+        role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: VPC_ACCESS_ACTIONS, resources: ['*'] }));
+      }
+    }
 
     const handler = new lambda.Function(this, 'Handler', {
       description: 'Creates, updates and deletes EKS Pod Identity associations (Custom::EksPodIdentityAssociation)',
@@ -167,6 +237,9 @@ export class PodIdentityAssociationProvider extends Construct {
       timeout: HANDLER_TIMEOUT,
       role: handlerRole,
       logGroup: this.handlerLogGroup,
+      ...network,
+      reservedConcurrentExecutions: props.reservedConcurrentExecutions,
+      tracing: props.activeTracing ? lambda.Tracing.ACTIVE : undefined,
     });
     this.handler = handler;
 
@@ -186,6 +259,7 @@ export class PodIdentityAssociationProvider extends Construct {
       onEventHandler: handler,
       frameworkOnEventRole: frameworkRole,
       logGroup: this.frameworkLogGroup,
+      ...network,
     });
     this.serviceToken = provider.serviceToken;
     const transfersProperties: TransfersResourceProperties = {
@@ -202,7 +276,7 @@ export class PodIdentityAssociationProvider extends Construct {
     });
     this.node.addValidation({ validate: () => [...this.policySizeProblems(), ...this.movedRoleProblems()] });
     // A stack's creation has no cleanup phase: its end, as EventBridge reports it, makes its transfers final.
-    new events.Rule(this, 'StackOperationEnded', {
+    const stackOperationEnded = new events.Rule(this, 'StackOperationEnded', {
       description: 'Makes the ownership transfers of Pod Identity associations final once an operation of this stack has completed',
       eventPattern: {
         source: ['aws.cloudformation'],
@@ -214,11 +288,29 @@ export class PodIdentityAssociationProvider extends Construct {
       },
       targets: [new targets.LambdaFunction(handler, { retryAttempts: 2, maxEventAge: Duration.hours(1) })],
     });
-    // aws-cdk-lib picks the framework's runtime from a regional fact that lags, and has no option for it: run
-    // both on the newest. If aws-cdk-lib renames the function, it keeps its own runtime (a test notices).
+    // aws-cdk-lib picks the framework's runtime from a regional fact that lags, and has no option for it, nor
+    // for its memory, concurrency or tracing: they are set on its CfnFunction. If aws-cdk-lib renames the
+    // function, it keeps its own runtime (a test notices), and options the framework cannot take are an error.
     const framework = provider.node.tryFindChild(FRAMEWORK_FUNCTION_ID);
-    if (framework instanceof lambda.Function && framework.node.defaultChild instanceof lambda.CfnFunction) {
-      framework.node.defaultChild.runtime = RUNTIME.name;
+    const frameworkFunction = framework instanceof lambda.Function && framework.node.defaultChild instanceof lambda.CfnFunction
+      ? framework.node.defaultChild
+      : undefined;
+    if (frameworkFunction) {
+      frameworkFunction.runtime = RUNTIME.name;
+      frameworkFunction.memorySize = props.frameworkMemorySize;
+      frameworkFunction.reservedConcurrentExecutions = props.reservedConcurrentExecutions;
+      if (props.activeTracing) {
+        frameworkFunction.tracingConfig = { mode: lambda.Tracing.ACTIVE };
+        // What aws-cdk-lib grants a function of its own with active tracing.
+        frameworkRole.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], resources: ['*'] }));
+      }
+    } else if (props.frameworkMemorySize !== undefined || props.reservedConcurrentExecutions !== undefined || props.activeTracing) {
+      throw errorAt(this,
+        `The provider framework's function is not where this version of the library expects it in aws-cdk-lib's Provider (child ${FRAMEWORK_FUNCTION_ID}), ` +
+        'so frameworkMemorySize, reservedConcurrentExecutions and activeTracing cannot be applied to it, got: ' +
+        `${JSON.stringify({ frameworkMemorySize: props.frameworkMemorySize, reservedConcurrentExecutions: props.reservedConcurrentExecutions, activeTracing: props.activeTracing })}. ` +
+        'Use the aws-cdk-lib version this library was tested with, or a newer version of this library.',
+      );
     }
 
     // Created roles are on the handler's PassRole path, unless an aspect, an injector or iam.Role.customizeRoles() moved them.
@@ -226,35 +318,94 @@ export class PodIdentityAssociationProvider extends Construct {
       visit: node => this.handlerRolePrecreated ? this.completePrecreatedHandlerRole(node) : this.passMovedRoles(node),
     }, { priority: AspectPriority.READONLY });
 
-    suppressNagFindings(defaultPolicyOf(handlerRole), [{
-      id: 'AwsSolutions-IAM5',
+    this.acknowledgeNagFindings(props, handler, frameworkRole, frameworkFunction, stackOperationEnded);
+  }
+
+  /**
+   * Acknowledges the cdk-nag findings that the provider's resources are meant to have, each on its
+   * resource and with the reason, and only those the provider's options leave: an option that
+   * fixes a finding (a VPC, reserved concurrency, active tracing, the framework's memory, a log
+   * key) removes its acknowledgement.
+   */
+  private acknowledgeNagFindings(
+    props: PodIdentityAssociationProviderProps,
+    handler: lambda.Function,
+    frameworkRole: iam.Role,
+    framework: lambda.CfnFunction | undefined,
+    stackOperationEnded: events.Rule,
+  ): void {
+    const { AWS_SOLUTIONS, HIPAA, NIST_R4, NIST_R5, PCI, SERVERLESS } = NAG_PACK;
+    const handlerFunction = handler.node.defaultChild as lambda.CfnFunction;
+    const anyResource = props.vpc || props.activeTracing ? [ANY_RESOURCE_FINDING] : [];
+    acknowledgeNagFindings(defaultPolicyOf(this.handlerRole), [INLINE_POLICY, {
+      ids: [`${AWS_SOLUTIONS}-IAM5`],
       reason: 'EKS assigns association ids at creation: the handler may read and list any association of this account and region (to see who owns the one that holds a service account), mark new or taken-over associations of the stack\'s clusters only with this stack\'s owner mark, and change or delete only associations whose owner mark names this stack. ' +
-        'It may pass only the association roles this stack creates, which share the IAM path /cdk-eks-pod-identity/<stack>/, and only to pods.eks.amazonaws.com; and it keeps ownership transfer records only under the SSM path of this stack.',
-      appliesTo: [
-        { regex: '/^Resource::arn:.+:eks:.+:podidentityassociation\\/.+\\/\\*$/' },
-        { regex: '/^Resource::arn:.+:eks:.+:cluster\\/\\*$/' },
-        { regex: '/^Resource::arn:.+:iam::.+:role\\/cdk-eks-pod-identity\\/.+\\/\\*$/' },
-        { regex: `/^Resource::arn:.+:ssm:.+:parameter\\/${PARAMETER_ROOT}\\/.+\\/transfers\\/\\*$/` },
+        'It may pass only the association roles this stack creates, which share the IAM path /cdk-eks-pod-identity/<stack>/, and only to pods.eks.amazonaws.com; and it keeps ownership transfer records only under the SSM path of this stack.' +
+        (anyResource.length > 0 ? ` ${ANY_RESOURCE_REASON}` : ''),
+      findings: [
+        '/^Resource::arn:.+:eks:.+:podidentityassociation\\/.+\\/\\*$/',
+        '/^Resource::arn:.+:eks:.+:cluster\\/\\*$/',
+        '/^Resource::arn:.+:iam::.+:role\\/cdk-eks-pod-identity\\/.+\\/\\*$/',
+        `/^Resource::arn:.+:ssm:.+:parameter\\/${PARAMETER_ROOT}\\/.+\\/transfers\\/\\*$/`,
+        ...anyResource,
       ],
-    }, INLINE_POLICY]);
-    suppressNagFindings(defaultPolicyOf(frameworkRole), [{
-      id: 'AwsSolutions-IAM5',
-      reason: 'The aws-cdk-lib custom-resource provider framework invokes the handler function and its versions (<function ARN>:*); it may invoke nothing else.',
-      appliesTo: [{ regex: `/^Resource::<${Stack.of(this).getLogicalId(handler.node.defaultChild as CfnResource)}\\.Arn>:\\*$/` }],
-    }, INLINE_POLICY]);
-    for (const fn of [handler, framework]) {
-      if (fn?.node.defaultChild instanceof CfnResource) {
-        suppressNagFindings(fn.node.defaultChild, LAMBDA_DEPLOYMENT_TIME_ONLY);
-      }
+    }]);
+    acknowledgeNagFindings(defaultPolicyOf(frameworkRole), [INLINE_POLICY, {
+      ids: [`${AWS_SOLUTIONS}-IAM5`],
+      reason: 'The aws-cdk-lib custom-resource provider framework invokes the handler function and its versions (<function ARN>:*); it may invoke nothing else.' +
+        (anyResource.length > 0 ? ` ${ANY_RESOURCE_REASON}` : ''),
+      findings: [`/^Resource::<${Stack.of(this).getLogicalId(handlerFunction)}\\.Arn>:\\*$/`, ...anyResource],
+    }]);
+
+    const lambdaAcknowledgements: NagAcknowledgement[] = [{
+      ids: ruleIds('LambdaDLQ', HIPAA, NIST_R5, SERVERLESS),
+      reason: 'Invoked synchronously (CloudFormation, then the provider framework), every failure reported to CloudFormation; the one asynchronous invocation, EventBridge\'s at the end of a stack operation, is idempotent, retried, and repeated by the next settlement of the stack\'s transfers.',
+    }];
+    if (!props.vpc) {
+      lambdaAcknowledgements.push({
+        ids: ruleIds('LambdaInsideVPC', HIPAA, NIST_R4, NIST_R5, PCI),
+        reason: 'Calls only AWS APIs (EKS, SSM, CloudFormation) and serves no network clients. Pass vpc to PodIdentityAssociationProvider.getOrCreate() to run both functions in a VPC.',
+      });
     }
+    if (props.reservedConcurrentExecutions === undefined) {
+      lambdaAcknowledgements.push({
+        ids: ruleIds('LambdaConcurrency', HIPAA, NIST_R5),
+        reason: 'Runs only while CloudFormation deploys associations, one invocation per resource change. Pass reservedConcurrentExecutions to PodIdentityAssociationProvider.getOrCreate() to reserve concurrency.',
+      });
+    }
+    if (!props.activeTracing) {
+      lambdaAcknowledgements.push({
+        ids: [`${SERVERLESS}-LambdaTracing`],
+        reason: 'Each invocation is logged to the provider\'s log groups, with the request and EKS\'s answers. Pass activeTracing to PodIdentityAssociationProvider.getOrCreate() to trace with X-Ray.',
+      });
+    }
+    if (flaggedAsOutdated(RUNTIME)) {
+      lambdaAcknowledgements.push({
+        ids: [`${AWS_SOLUTIONS}-L1`, `${SERVERLESS}-LambdaLatestVersion`],
+        reason: `The handler bundle is built and tested for ${RUNTIME.name}, the newest Node.js runtime this version of the library knows; a newer version of the library moves to a newer runtime.`,
+      });
+    }
+    acknowledgeNagFindings(handlerFunction, lambdaAcknowledgements);
+    acknowledgeNagFindings(framework, [
+      ...lambdaAcknowledgements,
+      ...props.frameworkMemorySize === undefined ? [{
+        ids: [`${SERVERLESS}-LambdaDefaultMemorySize`],
+        reason: 'Passes each request to the handler and its answer to CloudFormation: Lambda\'s default of 128 MB is enough. Pass frameworkMemorySize to PodIdentityAssociationProvider.getOrCreate() to set it.',
+      }] : [],
+    ]);
+
     if (!props.logEncryptionKey) {
       for (const logGroup of [this.handlerLogGroup, this.frameworkLogGroup]) {
-        suppressNagFindings(logGroup.node.defaultChild as CfnResource, [{
-          id: 'HIPAA.Security-CloudWatchLogGroupEncrypted',
+        acknowledgeNagFindings(logGroup.node.defaultChild as CfnResource, [{
+          ids: ruleIds('CloudWatchLogGroupEncrypted', HIPAA, NIST_R4, NIST_R5, PCI),
           reason: 'CloudWatch Logs encrypts these logs with a key it owns; they hold no credentials and no session policy bodies. Pass logEncryptionKey to PodIdentityAssociationProvider.getOrCreate() to use a customer managed key.',
         }]);
       }
     }
+    acknowledgeNagFindings(stackOperationEnded.node.defaultChild as CfnResource, [{
+      ids: [`${SERVERLESS}-EventBusDLQ`],
+      reason: 'The event only starts a settlement of the stack\'s ownership transfers, which is idempotent: EventBridge retries it, and the next operation of the stack settles whatever a lost event left.',
+    }]);
   }
 
   /**
@@ -354,9 +505,9 @@ export class PodIdentityAssociationProvider extends Construct {
       resources: [Stack.of(this).formatArn({ service: 'iam', region: '', resource: 'role', resourceName: '*' })],
       conditions: { StringEquals: { 'iam:PassedToService': PODS_SERVICE_PRINCIPAL } },
     })], [{
-      id: 'AwsSolutions-IAM5',
+      ids: [`${NAG_PACK.AWS_SOLUTIONS}-IAM5`],
       reason: 'Only in stacks with adoptExisting: if a deployment that adopted an association fails, the handler gives the association back its previous role, which this stack does not know; only to pods.eks.amazonaws.com.',
-      appliesTo: [{ regex: '/^Resource::arn:.+:iam::.+:role\\/\\*$/' }],
+      findings: ['/^Resource::arn:.+:iam::.+:role\\/\\*$/'],
     }]);
   }
 
@@ -365,7 +516,7 @@ export class PodIdentityAssociationProvider extends Construct {
    * iam.Role.customizeRoles() pre-creates, there is none: the statements go to the role's report,
    * and the template changes no role.
    */
-  private handlerPolicy(id: string, statements: () => iam.PolicyStatement[], suppressions: NagSuppression[] = []): iam.Policy | undefined {
+  private handlerPolicy(id: string, statements: () => iam.PolicyStatement[], acknowledgements: NagAcknowledgement[] = []): iam.Policy | undefined {
     if (this.handlerPolicies.has(id)) {
       return this.handlerPolicies.get(id);
     }
@@ -377,7 +528,7 @@ export class PodIdentityAssociationProvider extends Construct {
     } else {
       policy = new iam.Policy(this, id, { statements: statements() });
       policy.attachToRole(this.handlerRole);
-      suppressNagFindings(policy.node.defaultChild as CfnResource, [...suppressions, INLINE_POLICY]);
+      acknowledgeNagFindings(policy.node.defaultChild as CfnResource, [INLINE_POLICY, ...acknowledgements]);
     }
     this.handlerPolicies.set(id, policy);
     return policy;
@@ -488,32 +639,64 @@ function digestOf(stack: Stack, value: string): string {
 /** Stack statuses that end an operation with the stack in use (CloudFormation User Guide, stack status codes). */
 const OPERATION_COMPLETED_STATUSES = ['CREATE_COMPLETE', 'UPDATE_COMPLETE', 'UPDATE_ROLLBACK_COMPLETE', 'IMPORT_COMPLETE', 'IMPORT_ROLLBACK_COMPLETE'];
 
-/** HIPAA.Security prefers managed policies; each provider role has one policy sized to this stack. */
-const INLINE_POLICY: NagSuppression = {
-  id: 'HIPAA.Security-IAMNoInlinePolicy',
+/** HIPAA.Security, NIST 800-53 and PCI DSS prefer managed policies; each provider policy is sized to this stack. */
+const INLINE_POLICY: NagAcknowledgement = {
+  ids: ruleIds('IAMNoInlinePolicy', NAG_PACK.HIPAA, NAG_PACK.NIST_R4, NAG_PACK.NIST_R5, NAG_PACK.PCI),
   reason: 'Each policy of a provider role is written for this stack (its log group, clusters, roles and transfer records) and attached to that role alone; a managed policy is for sharing.',
 };
 
-/** HIPAA.Security's Lambda rules are about long-running workloads, not a deployment-time custom resource. */
-const LAMBDA_DEPLOYMENT_TIME_ONLY: NagSuppression[] = [
-  {
-    id: 'HIPAA.Security-LambdaConcurrency',
-    reason: 'Runs only while CloudFormation deploys associations, one invocation per resource change; a concurrency limit would only slow down or fail large deployments.',
-  },
-  {
-    id: 'HIPAA.Security-LambdaDLQ',
-    reason: 'Invoked synchronously (CloudFormation, then the provider framework), every failure reported to CloudFormation; the one asynchronous invocation, EventBridge\'s at the end of a stack operation, is idempotent, retried by Lambda, and repeated by the next settlement of the stack\'s transfers.',
-  },
-  {
-    id: 'HIPAA.Security-LambdaInsideVPC',
-    reason: 'Calls only AWS APIs (EKS, SSM, CloudFormation); inside a VPC it would need a NAT gateway or interface endpoints to do so, and it serves no network clients of its own.',
-  },
-];
+/** `Resource::*`, the finding of the statements a VPC or active tracing adds to the provider's roles. */
+const ANY_RESOURCE_FINDING = '/^Resource::\\*$/';
+const ANY_RESOURCE_REASON = 'In a VPC, Lambda manages the function\'s network interfaces with its role, and with active tracing the function sends traces to X-Ray: these actions take no resource-level permissions (Resource *).';
+
+/**
+ * Whether cdk-nag's AwsSolutions-L1 and Serverless-LambdaLatestVersion flag `runtime`: whether the
+ * aws-cdk-lib in use knows a runtime of its family (by name) that sorts after it, the versions
+ * compared as numbers (cdk-nag's LambdaLatestVersion rule, the same in cdk-nag 2 and 3).
+ */
+function flaggedAsOutdated(runtime: lambda.Runtime): boolean {
+  const pattern = /^([a-z]+)(\d+(\.?\d+|\.x)?)?.*$/;
+  const family = pattern.exec(runtime.name)?.[1] ?? runtime.name;
+  const latest = lambda.Runtime.ALL
+    .map(other => ({ name: other.name, match: pattern.exec(other.name) }))
+    .filter(({ name, match }) => name.startsWith(family) && match)
+    .sort((a, b) => (a.match![2] ?? '0').localeCompare(b.match![2] ?? '0', undefined, { numeric: true, sensitivity: 'base' }))
+    .pop();
+  return latest !== undefined && latest.name !== runtime.name;
+}
 
 /** The CloudFormation resource of a role's default policy; none when iam.Role.customizeRoles() pre-creates the role (its report lists the statements). */
 function defaultPolicyOf(role: iam.Role): CfnResource | undefined {
   const resource = role.node.tryFindChild('DefaultPolicy')?.node.defaultChild;
   return resource instanceof CfnResource ? resource : undefined;
+}
+
+/** What Lambda needs to manage the network interfaces of a function in a VPC (AWSLambdaVPCAccessExecutionRole, less its logs statement). */
+const VPC_ACCESS_ACTIONS = [
+  'ec2:CreateNetworkInterface',
+  'ec2:DescribeNetworkInterfaces',
+  'ec2:DescribeSubnets',
+  'ec2:DeleteNetworkInterface',
+  'ec2:AssignPrivateIpAddresses',
+  'ec2:UnassignPrivateIpAddresses',
+];
+
+/** Throws when an option of the functions is out of range, or given without what it needs. */
+function checkFunctionOptions(scope: IConstruct, props: PodIdentityAssociationProviderProps): void {
+  if (!props.vpc && (props.vpcSubnets !== undefined || props.securityGroups !== undefined)) {
+    throw errorAt(scope, `\`vpcSubnets\` and \`securityGroups\` place the functions in a VPC, but no \`vpc\` is given, got: ${props.vpcSubnets !== undefined ? 'vpcSubnets' : 'securityGroups'}. Pass \`vpc\` too.`);
+  }
+  const known = (value: number | undefined): value is number => value !== undefined && !Token.isUnresolved(value);
+  const reserved = props.reservedConcurrentExecutions;
+  if (known(reserved) && (!Number.isInteger(reserved) || reserved < 1)) {
+    throw errorAt(scope,
+      `\`reservedConcurrentExecutions\` must be a whole number of at least 1, got: ${props.reservedConcurrentExecutions}. ` +
+      'With 0 the functions would never run, and every deployment of an association would fail; leave it out for no reservation.');
+  }
+  const memory = props.frameworkMemorySize;
+  if (known(memory) && (!Number.isInteger(memory) || memory < 128 || memory > 10_240)) {
+    throw errorAt(scope, `\`frameworkMemorySize\` must be a whole number of MB from 128 to 10,240 (what Lambda allows), got: ${props.frameworkMemorySize}.`);
+  }
 }
 
 /** The id of aws-cdk-lib's provider framework function inside `cr.Provider`. */

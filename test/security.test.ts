@@ -1,10 +1,13 @@
 import { App, Aspects, CfnResource, IAspect, RemovalPolicy, Stack, Tags } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eksv2 from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import { AwsSolutionsChecks, HIPAASecurityChecks } from 'cdk-nag';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R4Checks, NIST80053R5Checks, PCIDSS321Checks, ServerlessChecks } from 'cdk-nag';
 import { IConstruct } from 'constructs';
 import { PodIdentityAssociation, PodIdentityAssociationProvider, PodIdentityTargetRole } from '../src';
 
@@ -31,52 +34,58 @@ function logicalIdOf(stack: Stack, path: string): string {
   return stack.getLogicalId(resource as CfnResource);
 }
 
-/** An app whose stacks use every feature of the library. */
-function everyFeature(): { app: App; stacks: Stack[] } {
-  const app = new App();
-  const workloads = newStack(app);
-  const data = newStack(app, 'Data', TARGET_ACCOUNT);
-  const blue = cluster(workloads, 'blue');
-  const green = cluster(workloads, 'green');
+/** The six cdk-nag rule packs, by the prefix of their rule ids. */
+const PACKS: Record<string, new () => IAspect> = {
+  'AwsSolutions': AwsSolutionsChecks,
+  'HIPAA.Security': HIPAASecurityChecks,
+  'NIST.800.53.R4': NIST80053R4Checks,
+  'NIST.800.53.R5': NIST80053R5Checks,
+  'PCI.DSS.321': PCIDSS321Checks,
+  'Serverless': ServerlessChecks,
+};
 
-  // a created role, with tags, chained to a target role of another account of this app
-  const api = new PodIdentityAssociation(workloads, 'Api', { cluster: blue, namespace: 'payments', serviceAccount: 'api', tags: { team: 'payments' } });
-  api.grantTargetRole(new PodIdentityTargetRole(data, 'Reader'));
-  // a target role in the same stack, without session tags, with a session policy, retained
-  new PodIdentityAssociation(workloads, 'Reports', {
-    cluster: blue,
-    namespace: 'reports',
-    serviceAccount: 'generator',
-    targetRole: new iam.Role(workloads, 'ReportsTarget', { assumedBy: new iam.AccountPrincipal(ACCOUNT) }),
-    disableSessionTags: true,
-    policy: new iam.PolicyDocument({ statements: [new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: ['arn:aws:s3:::reports/*'] })] }),
-    removalPolicy: RemovalPolicy.RETAIN,
-  });
-  // one role of the app shared by two associations on two clusters, one adopting an existing association
-  const shared = new iam.Role(workloads, 'Shared', { assumedBy: new iam.ServicePrincipal('pods.eks.amazonaws.com') });
-  new PodIdentityAssociation(workloads, 'Blue', { cluster: blue, namespace: 'jobs', serviceAccount: 'worker', role: shared, adoptExisting: true });
-  new PodIdentityAssociation(workloads, 'Green', { cluster: green, namespace: 'jobs', serviceAccount: 'worker', role: shared });
-  // an imported target role
-  new PodIdentityAssociation(workloads, 'Legacy', {
-    cluster: green,
-    namespace: 'legacy',
-    serviceAccount: 'app',
-    targetRole: iam.Role.fromRoleArn(workloads, 'LegacyTarget', `arn:aws:iam::${TARGET_ACCOUNT}:role/legacy`),
-  });
-  Tags.of(app).add('cost-center', '42');
-  return { app, stacks: [workloads, data] };
+/** A finding of cdk-nag: the resource's construct path and the finding id (`<pack>-<rule>` or `<pack>-<rule>[<finding>]`). */
+interface Finding {
+  readonly path: string;
+  readonly id: string;
 }
 
-/** The cdk-nag findings (errors and warnings) reported on the stacks, as "<path> <rule>". */
-function nagFindings(stacks: Stack[]): string[] {
+/** Runs every pack (cdk-nag 2, as aspects) on the app, and returns its findings, errors and warnings. */
+function nagFindings(app: App, stacks: Stack[]): Finding[] {
+  for (const pack of Object.values(PACKS)) {
+    Aspects.of(app).add(new pack());
+  }
+  app.synth();
+  const prefix = Match.stringLikeRegexp(`^(${Object.keys(PACKS).map(pack => pack.replace(/\./g, '\\.')).join('|')})-`);
   return stacks.flatMap(stack => [
-    ...Annotations.fromStack(stack).findError('*', Match.stringLikeRegexp('^(AwsSolutions|HIPAA\\.Security)-')),
-    ...Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('^(AwsSolutions|HIPAA\\.Security)-')),
-  ].map(finding => `${finding.id} ${String(finding.entry.data).split(': ')[0]}`));
+    ...Annotations.fromStack(stack).findError('*', prefix),
+    ...Annotations.fromStack(stack).findWarning('*', prefix),
+  ].map(finding => ({ path: finding.id, id: String(finding.entry.data).split(': ')[0] })));
 }
 
-/** Removes every cdk-nag suppression from the app, to see what the library's own suppressions hide. */
-class RemoveNagSuppressions implements IAspect {
+/** The associations of the apps under test, as `<stack>/<id>`. */
+const associationIds = new Set<string>();
+function track<T extends PodIdentityAssociation>(association: T): T {
+  associationIds.add(`${Stack.of(association).node.id}/${association.node.id}`);
+  return association;
+}
+
+/**
+ * Whether the library answers for a finding: one on a resource it creates and configures. A created
+ * association role's policy is the library's only as a form (IAMNoInlinePolicy): its statements are
+ * the user's grants, which are judged as they are.
+ */
+function isLibrarys({ path, id }: Finding): boolean {
+  const [stack, construct, ...rest] = path.split('/').slice(1);
+  const inAssociation = associationIds.has(`${stack}/${construct}`) ? rest.join('/') : undefined;
+  return construct === 'PodIdentityAssociationProvider'
+    || inAssociation === 'Resource'
+    || inAssociation === 'Role/Resource'
+    || (inAssociation === 'Role/DefaultPolicy/Resource' && /-IAMNoInlinePolicy$/.test(id));
+}
+
+/** Removes every acknowledgement the library writes for cdk-nag 2, to see what they hide (cdk-nag 2 ignores cdk-nag 3's). */
+class RemoveAcknowledgements implements IAspect {
   public visit(node: IConstruct): void {
     if (node instanceof CfnResource && node.getMetadata('cdk_nag')) {
       node.addMetadata('cdk_nag', { rules_to_suppress: [] });
@@ -84,52 +93,139 @@ class RemoveNagSuppressions implements IAspect {
   }
 }
 
-describe('cdk-nag', () => {
-  test('AwsSolutions and HIPAA.Security report nothing on stacks that use every feature', () => {
-    // GIVEN
-    const { app, stacks } = everyFeature();
-    // WHEN
-    Aspects.of(app).add(new AwsSolutionsChecks());
-    Aspects.of(app).add(new HIPAASecurityChecks());
-    app.synth();
-    // THEN
-    expect(nagFindings(stacks)).toEqual([]);
+/** The acknowledgements the library wrote, by resource path: cdk-nag 2's (`id` and patterns) and cdk-nag 3's (exact ids). */
+function acknowledgements(app: App): { v2: Array<{ path: string; id: string; patterns: string[] }>; v3: Finding[] } {
+  const resources = app.node.findAll().filter((c): c is CfnResource => c instanceof CfnResource);
+  return {
+    v2: resources.flatMap(resource => ((resource.getMetadata('cdk_nag')?.rules_to_suppress ?? []) as Array<{ id: string; applies_to?: Array<{ regex: string }> }>)
+      .map(rule => ({ path: `/${resource.node.path}`, id: rule.id, patterns: (rule.applies_to ?? []).map(a => a.regex) }))),
+    v3: app.node.findAll().flatMap(c => c.node.metadata
+      .filter(entry => entry.type === 'aws:cdk:acknowledged-rules')
+      .flatMap(entry => Object.keys(entry.data as Record<string, string>).map(id => ({ path: `/${c.node.path}`, id })))),
+  };
+}
+
+/** An app whose stacks use every feature of the library, with every option of the provider or none. */
+function everyFeature(options?: 'all options'): { app: App; stacks: Stack[] } {
+  const app = new App();
+  const workloads = newStack(app);
+  const data = newStack(app, 'Data', TARGET_ACCOUNT);
+  if (options) {
+    PodIdentityAssociationProvider.getOrCreate(workloads, {
+      vpc: new ec2.Vpc(workloads, 'Vpc', { maxAzs: 2 }),
+      reservedConcurrentExecutions: 5,
+      activeTracing: true,
+      frameworkMemorySize: 256,
+      logEncryptionKey: new kms.Key(workloads, 'LogKey', { enableKeyRotation: true }),
+    });
+  }
+  const blue = cluster(workloads, 'blue');
+  const green = cluster(workloads, 'green');
+
+  // a created role, with tags, chained to a target role of another account of this app
+  const api = track(new PodIdentityAssociation(workloads, 'Api', { cluster: blue, namespace: 'payments', serviceAccount: 'api', tags: { team: 'payments' } }));
+  api.grantTargetRole(new PodIdentityTargetRole(data, 'Reader'));
+  // a target role in the same stack, without session tags, with a session policy, retained
+  track(new PodIdentityAssociation(workloads, 'Reports', {
+    cluster: blue,
+    namespace: 'reports',
+    serviceAccount: 'generator',
+    targetRole: new iam.Role(workloads, 'ReportsTarget', { assumedBy: new iam.AccountPrincipal(ACCOUNT) }),
+    disableSessionTags: true,
+    policy: new iam.PolicyDocument({ statements: [new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: ['arn:aws:s3:::reports/*'] })] }),
+    removalPolicy: RemovalPolicy.RETAIN,
+  }));
+  // one role of the app shared by two associations on two clusters, one adopting an existing association
+  const shared = new iam.Role(workloads, 'Shared', { assumedBy: new iam.ServicePrincipal('pods.eks.amazonaws.com') });
+  track(new PodIdentityAssociation(workloads, 'Blue', { cluster: blue, namespace: 'jobs', serviceAccount: 'worker', role: shared, adoptExisting: true }));
+  track(new PodIdentityAssociation(workloads, 'Green', { cluster: green, namespace: 'jobs', serviceAccount: 'worker', role: shared }));
+  // an imported target role
+  track(new PodIdentityAssociation(workloads, 'Legacy', {
+    cluster: green,
+    namespace: 'legacy',
+    serviceAccount: 'app',
+    targetRole: iam.Role.fromRoleArn(workloads, 'LegacyTarget', `arn:aws:iam::${TARGET_ACCOUNT}:role/legacy`),
+  }));
+  Tags.of(app).add('cost-center', '42');
+  return { app, stacks: [workloads, data] };
+}
+
+/** Adds what the library's acknowledgements must leave reported: the user's own resources, and the user's grants to an association. */
+function withUserResources({ app, stacks }: { app: App; stacks: Stack[] }): { app: App; stacks: Stack[] } {
+  const [workloads] = stacks;
+  const files = track(new PodIdentityAssociation(workloads, 'Files', { cluster: cluster(workloads, 'blue'), namespace: 'files', serviceAccount: 'reader' }));
+  new s3.Bucket(workloads, 'UserBucket').grantRead(files);
+  return { app, stacks };
+}
+
+describe.each([['no options', undefined], ['every option', 'all options' as const]])('cdk-nag 2, every pack, provider with %s', (_name, options) => {
+  test('no finding on a resource the library creates is left unacknowledged', () => {
+    const { app, stacks } = everyFeature(options);
+    expect(nagFindings(app, stacks).filter(isLibrarys)).toEqual([]);
   });
 
-  test('each suppression the library writes hides a finding that exists, and no other', () => {
-    const { app, stacks } = everyFeature();
-    Aspects.of(app).add(new RemoveNagSuppressions());
-    Aspects.of(app).add(new AwsSolutionsChecks());
-    Aspects.of(app).add(new HIPAASecurityChecks());
-    app.synth();
+  test('each acknowledgement, for cdk-nag 2 and for cdk-nag 3, matches a finding that exists on its resource, and each finding has both', () => {
+    const { app, stacks } = everyFeature(options);
+    Aspects.of(app).add(new RemoveAcknowledgements());
+    const findings = nagFindings(app, stacks);
+    const { v2, v3 } = acknowledgements(app);
+    const on = (path: string) => findings.filter(f => f.path === path || f.path.startsWith(`${path}/`)).map(f => f.id);
 
-    const provider = '/Workloads/PodIdentityAssociationProvider';
-    const handler = logicalIdOf(stacks[0], 'PodIdentityAssociationProvider/Handler/Resource');
-    expect(nagFindings(stacks).sort()).toEqual([
-      `${provider}/FrameworkLogs/Resource HIPAA.Security-CloudWatchLogGroupEncrypted`,
-      `${provider}/FrameworkRole/DefaultPolicy/Resource AwsSolutions-IAM5[Resource::<${handler}.Arn>:*]`,
-      `${provider}/FrameworkRole/DefaultPolicy/Resource HIPAA.Security-IAMNoInlinePolicy`,
-      `${provider}/HandlerLogs/Resource HIPAA.Security-CloudWatchLogGroupEncrypted`,
-      `${provider}/HandlerRole/DefaultPolicy/Resource AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:eks:${REGION}:${ACCOUNT}:podidentityassociation/blue/*]`,
-      `${provider}/HandlerRole/DefaultPolicy/Resource AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:eks:${REGION}:${ACCOUNT}:podidentityassociation/green/*]`,
-      `${provider}/HandlerRole/DefaultPolicy/Resource AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::${ACCOUNT}:role/cdk-eks-pod-identity/Workloads/*]`,
-      `${provider}/HandlerRole/DefaultPolicy/Resource AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:eks:${REGION}:${ACCOUNT}:cluster/*]`,
-      `${provider}/HandlerRole/DefaultPolicy/Resource AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:eks:${REGION}:${ACCOUNT}:podidentityassociation/*/*]`,
-      `${provider}/HandlerRole/DefaultPolicy/Resource AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ssm:${REGION}:${ACCOUNT}:parameter/cdk-eks-pod-identity/{"Fn::Select":[2,{"Fn::Split":["/",{"Ref":"AWS::StackId"}]}]}/transfers/*]`,
-      `${provider}/HandlerRole/DefaultPolicy/Resource HIPAA.Security-IAMNoInlinePolicy`,
-      // the role given to Blue and Green, and the roles an adopted association may have had
-      `${provider}/${stacks[0].node.findChild('PodIdentityAssociationProvider').node.children.find(c => /^Role[0-9A-F]{8}$/.test(c.node.id))!.node.id}/Resource HIPAA.Security-IAMNoInlinePolicy`,
-      `${provider}/AdoptedAssociationRoles/Resource AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::${ACCOUNT}:role/*]`,
-      `${provider}/AdoptedAssociationRoles/Resource HIPAA.Security-IAMNoInlinePolicy`,
-      ...['Handler/Resource', 'Provider/framework-onEvent/Resource'].flatMap(fn => [
-        `${provider}/${fn} HIPAA.Security-LambdaConcurrency`,
-        `${provider}/${fn} HIPAA.Security-LambdaDLQ`,
-        `${provider}/${fn} HIPAA.Security-LambdaInsideVPC`,
-      ]),
-      // the created roles' policies, which hold the grants on their target roles
-      ...['Api', 'Reports', 'Legacy'].map(id => `/Workloads/${id}/Role/DefaultPolicy/Resource HIPAA.Security-IAMNoInlinePolicy`),
-    ].sort());
+    // they are all on the library's resources
+    expect(v3.length).toBeGreaterThan(0);
+    expect([...v2, ...v3].filter(a => !isLibrarys(a))).toEqual([]);
+    // cdk-nag 2: each rule, and each of its patterns, matches a finding
+    const stale = v2.filter(({ path, id, patterns }) => patterns.length === 0
+      ? !on(path).includes(id)
+      : patterns.some(pattern => !on(path).some(found => found.startsWith(`${id}[`) && new RegExp(pattern.slice(1, -1)).test(found.slice(id.length + 1, -1)))));
+    expect(stale).toEqual([]);
+    // cdk-nag 3: each id is a finding's id (cdk-nag 2 and 3 name findings alike)
+    expect(v3.filter(({ path, id }) => !on(path).includes(id))).toEqual([]);
+    // and each finding on the library's resources is acknowledged for cdk-nag 3 too
+    expect(findings.filter(isLibrarys).filter(f => !v3.some(a => (f.path === a.path || f.path.startsWith(`${a.path}/`)) && a.id === f.id))).toEqual([]);
   });
+
+  test('no acknowledgement hides a finding on what the user owns: their resources, and their grants to an association', () => {
+    const { app, stacks } = withUserResources(everyFeature(options));
+    const findings = nagFindings(app, stacks);
+    const ids = (path: string) => findings.filter(f => f.path === path).map(f => f.id);
+
+    expect(findings.filter(isLibrarys)).toEqual([]);
+    // bucket.grantRead(association): the grant's wildcards, on the created role's policy
+    expect(ids('/Workloads/Files/Role/DefaultPolicy/Resource')).toEqual(expect.arrayContaining([
+      'AwsSolutions-IAM5[Action::s3:GetObject*]',
+      'AwsSolutions-IAM5[Action::s3:List*]',
+      `AwsSolutions-IAM5[Resource::<${logicalIdOf(stacks[0], 'UserBucket/Resource')}.Arn>/*]`,
+    ]));
+    // the user's bucket
+    expect(ids('/Workloads/UserBucket/Resource')).toEqual(expect.arrayContaining([
+      'AwsSolutions-S1', 'HIPAA.Security-S3BucketLoggingEnabled', 'NIST.800.53.R5-S3BucketReplicationEnabled', 'PCI.DSS.321-S3BucketSSLRequestsOnly',
+    ]));
+  });
+});
+
+test('the functions\' runtime is acknowledged as not the newest only when aws-cdk-lib knows a newer one', () => {
+  const outdated = () => {
+    const { app, stacks } = everyFeature();
+    Aspects.of(app).add(new RemoveAcknowledgements());
+    const rule = /-(L1|LambdaLatestVersion)$/;
+    return {
+      findings: nagFindings(app, stacks).filter(f => rule.test(f.id)).map(f => `${f.path} ${f.id}`).sort(),
+      acknowledged: acknowledgements(app).v3.filter(a => rule.test(a.id)).map(a => `${a.path} ${a.id}`).sort(),
+    };
+  };
+  expect(outdated()).toEqual({ findings: [], acknowledged: [] });
+
+  // GIVEN an aws-cdk-lib that knows a newer Node.js runtime than the library's
+  const newer = new lambda.Runtime('nodejs26.x', lambda.RuntimeFamily.NODEJS);
+  try {
+    const expected = ['Handler/Resource', 'Provider/framework-onEvent/Resource']
+      .flatMap(fn => ['AwsSolutions-L1', 'Serverless-LambdaLatestVersion'].map(id => `/Workloads/PodIdentityAssociationProvider/${fn} ${id}`))
+      .sort();
+    expect(outdated()).toEqual({ findings: expected, acknowledged: expected });
+  } finally {
+    lambda.Runtime.ALL.splice(lambda.Runtime.ALL.indexOf(newer), 1);
+  }
 });
 
 describe('the handler\'s permissions', () => {

@@ -1,7 +1,7 @@
 import { CfnResource, Lazy, PhysicalName, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct, IConstruct } from 'constructs';
-import { suppressNagFindings } from './nag';
+import { acknowledgeNagFindings, NAG_PACK, ruleIds } from './nag';
 
 /** Options of the role an association creates. */
 export interface AssociationRoleProps {
@@ -60,10 +60,10 @@ export class AssociationRole extends iam.Role {
   /** A policy attached to the role is the association's too: it follows its removal policy, and the association waits for it. */
   public attachInlinePolicy(policy: iam.Policy): void {
     super.attachInlinePolicy(policy);
-    // The role's one policy (created on its first grant), which HIPAA.Security would flag as inline; policies of the user's are judged as they are.
-    if (policy.node.scope === this && policy.node.id === 'DefaultPolicy') {
-      suppressNagFindings(policy.node.defaultChild as CfnResource, [{
-        id: 'HIPAA.Security-IAMNoInlinePolicy',
+    // The role's one policy (created on its first grant), which HIPAA.Security, NIST 800-53 and PCI DSS flag as inline (once: attaching twice is allowed); its statements, and policies of the user's, are judged as they are.
+    if (!this.policies.has(policy) && policy.node.scope === this && policy.node.id === 'DefaultPolicy') {
+      acknowledgeNagFindings(policy.node.defaultChild as CfnResource, [{
+        ids: ruleIds('IAMNoInlinePolicy', NAG_PACK.HIPAA, NAG_PACK.NIST_R4, NAG_PACK.NIST_R5, NAG_PACK.PCI),
         reason: 'This policy holds the grants made to one association (grantTargetRole(), grants such as bucket.grantRead(association)) and belongs to its role alone; attach managed policies to association.role if you need them shared.',
       }]);
     }
