@@ -647,7 +647,8 @@ const INLINE_POLICY: NagAcknowledgement = {
 
 /** `Resource::*`, the finding of the statements a VPC or active tracing adds to the provider's roles. */
 const ANY_RESOURCE_FINDING = '/^Resource::\\*$/';
-const ANY_RESOURCE_REASON = 'In a VPC, Lambda manages the function\'s network interfaces with its role, and with active tracing the function sends traces to X-Ray: these actions take no resource-level permissions (Resource *).';
+const ANY_RESOURCE_REASON = 'In a VPC, Lambda manages the function\'s network interfaces with its role: the statement of AWSLambdaVPCAccessExecutionRole, on * as there (the interfaces do not exist before Lambda creates them). ' +
+  'With active tracing, the function sends traces to X-Ray, which takes no resource.';
 
 /**
  * Whether cdk-nag's AwsSolutions-L1 and Serverless-LambdaLatestVersion flag `runtime`: whether the
