@@ -297,8 +297,12 @@ export class PodIdentityAssociationProvider extends Construct {
       : undefined;
     if (frameworkFunction) {
       frameworkFunction.runtime = RUNTIME.name;
-      frameworkFunction.memorySize = props.frameworkMemorySize;
-      frameworkFunction.reservedConcurrentExecutions = props.reservedConcurrentExecutions;
+      if (props.frameworkMemorySize !== undefined) {
+        frameworkFunction.memorySize = props.frameworkMemorySize;
+      }
+      if (props.reservedConcurrentExecutions !== undefined) {
+        frameworkFunction.reservedConcurrentExecutions = props.reservedConcurrentExecutions;
+      }
       if (props.activeTracing) {
         frameworkFunction.tracingConfig = { mode: lambda.Tracing.ACTIVE };
         // What aws-cdk-lib grants a function of its own with active tracing.
@@ -336,12 +340,13 @@ export class PodIdentityAssociationProvider extends Construct {
   ): void {
     const { AWS_SOLUTIONS, HIPAA, NIST_R4, NIST_R5, PCI, SERVERLESS } = NAG_PACK;
     const handlerFunction = handler.node.defaultChild as lambda.CfnFunction;
+    // The statements a VPC or active tracing adds to both roles (Resource *).
     const anyResource = props.vpc || props.activeTracing ? [ANY_RESOURCE_FINDING] : [];
+    const anyResourceReason = anyResource.length > 0 ? ` ${ANY_RESOURCE_REASON}` : '';
     acknowledgeNagFindings(defaultPolicyOf(this.handlerRole), [INLINE_POLICY, {
       ids: [`${AWS_SOLUTIONS}-IAM5`],
       reason: 'EKS assigns association ids at creation: the handler may read and list any association of this account and region (to see who owns the one that holds a service account), mark new or taken-over associations of the stack\'s clusters only with this stack\'s owner mark, and change or delete only associations whose owner mark names this stack. ' +
-        'It may pass only the association roles this stack creates, which share the IAM path /cdk-eks-pod-identity/<stack>/, and only to pods.eks.amazonaws.com; and it keeps ownership transfer records only under the SSM path of this stack.' +
-        (anyResource.length > 0 ? ` ${ANY_RESOURCE_REASON}` : ''),
+        'It may pass only the association roles this stack creates, which share the IAM path /cdk-eks-pod-identity/<stack>/, and only to pods.eks.amazonaws.com; and it keeps ownership transfer records only under the SSM path of this stack.' + anyResourceReason,
       findings: [
         '/^Resource::arn:.+:eks:.+:podidentityassociation\\/.+\\/\\*$/',
         '/^Resource::arn:.+:eks:.+:cluster\\/\\*$/',
@@ -352,8 +357,7 @@ export class PodIdentityAssociationProvider extends Construct {
     }]);
     acknowledgeNagFindings(defaultPolicyOf(frameworkRole), [INLINE_POLICY, {
       ids: [`${AWS_SOLUTIONS}-IAM5`],
-      reason: 'The aws-cdk-lib custom-resource provider framework invokes the handler function and its versions (<function ARN>:*); it may invoke nothing else.' +
-        (anyResource.length > 0 ? ` ${ANY_RESOURCE_REASON}` : ''),
+      reason: 'The aws-cdk-lib custom-resource provider framework invokes the handler function and its versions (<function ARN>:*); it may invoke nothing else.' + anyResourceReason,
       findings: [`/^Resource::<${Stack.of(this).getLogicalId(handlerFunction)}\\.Arn>:\\*$/`, ...anyResource],
     }]);
 

@@ -72,9 +72,8 @@ export function acknowledgeNagFindings(resource: CfnResource | undefined, acknow
     // Once the app is complete: a role's default policy grows until then.
     resource.node.addValidation({
       validate: () => {
-        const stack = Stack.of(resource);
-        const statements = (stack.resolve((resource as iam.CfnPolicy).policyDocument)?.Statement ?? []) as unknown[];
-        const found = wildcardFindings(stack, statements);
+        const document = Stack.of(resource).resolve((resource as iam.CfnPolicy).policyDocument);
+        const found = wildcardFindings(document?.Statement ?? []);
         acknowledge(resource, granular.flatMap(({ ids, reason, findings }) => {
           const patterns = findings!.map(asRegExp);
           return found.filter(f => patterns.some(pattern => pattern.test(f))).flatMap(finding => ids.map(id => ({ id: `${id}[${finding}]`, reason })));
@@ -95,7 +94,7 @@ function asRegExp(pattern: string): RegExp {
 }
 
 /** The metadata type of aws-cdk-lib's `Validations` acknowledgements (`Validations.ACKNOWLEDGED_RULES_METADATA_KEY`). */
-export const ACKNOWLEDGED_RULES_METADATA = 'aws:cdk:acknowledged-rules';
+const ACKNOWLEDGED_RULES_METADATA = 'aws:cdk:acknowledged-rules';
 
 /** The part of aws-cdk-lib's `Validations` (2.257 and later) the library uses; absent from older versions. */
 interface ValidationsApi {
@@ -123,13 +122,12 @@ function acknowledge(scope: IConstruct, rules: Array<{ id: string; reason: strin
 }
 
 /**
- * The `AwsSolutions-IAM5` findings of `statements` (resolved in `stack`), named as cdk-nag names
- * them: of each Allow statement, `Action::<action>` for each action with a wildcard, and
+ * The `AwsSolutions-IAM5` findings of `statements` (resolved), named as cdk-nag names them: of each Allow statement, `Action::<action>` for each action with a wildcard, and
  * `Resource::<resource>` for each resource with a wildcard once rendered (`renderedAsNag`).
  */
-export function wildcardFindings(stack: Stack, statements: readonly unknown[]): string[] {
+function wildcardFindings(statements: ReadonlyArray<Record<string, unknown>>): string[] {
   const findings = new Set<string>();
-  for (const statement of stack.resolve(statements) as Array<Record<string, unknown>>) {
+  for (const statement of statements) {
     if (statement.Effect !== 'Allow') {
       continue;
     }
@@ -154,7 +152,7 @@ export function wildcardFindings(stack: Stack, statements: readonly unknown[]): 
  * with `${` as `<` and `}` as `>`; `Fn::Join` joined; `Fn::Sub` and `Fn::ImportValue` as their
  * argument; `Fn::GetAtt` as `<Name.Attribute>`; `Ref` as `<Name>`; anything else as its JSON.
  */
-export function renderedAsNag(value: unknown): string {
+function renderedAsNag(value: unknown): string {
   if (value === undefined) {
     return '';
   }
