@@ -12,8 +12,9 @@ import {
   UpdatePodIdentityAssociationCommand,
   UpdatePodIdentityAssociationCommandInput,
 } from '@aws-sdk/client-eks';
-import type { Calls } from './calls';
-import { FailedAction, RequestError } from './errors';
+import type { CallOptions, Calls, SendOptions } from './calls';
+import { FailedAction, RequestError, answerOf, isNotFound } from './errors';
+import { isAccessDenied } from './retry';
 import type { AssociationArnParts } from '../src/private/contract';
 
 /** Where an association is: enough to address it in EKS. */
@@ -135,12 +136,12 @@ export class EksAssociations {
       clusterName: location.clusterName,
       roleArn: changes.roleArn,
     };
-    const { association } = await this.calls.send(failed, 'UpdatePodIdentityAssociation', options => this.eks.send(new UpdatePodIdentityAssociationCommand({
+    const result = await this.sendOnOwned(failed, 'UpdatePodIdentityAssociation', location, options => this.eks.send(new UpdatePodIdentityAssociationCommand({
       ...addressOf(location),
       ...changes,
       clientRequestToken: token,
     }), options), { fields: { changed: Object.keys(changes), policyBytes: changes.policy?.length } });
-    return defined(association, failed);
+    return defined(result?.association, failed);
   }
 
   public async delete(location: AssociationLocation, subject?: ServiceAccountRef): Promise<void> {
@@ -148,7 +149,7 @@ export class EksAssociations {
       action: `delete Pod Identity association ${location.associationId}${nameOf(subject)} in EKS cluster "${location.clusterName}"`,
       clusterName: location.clusterName,
     };
-    await this.calls.send(failed, 'DeletePodIdentityAssociation', options => this.eks.send(new DeletePodIdentityAssociationCommand(addressOf(location)), options),
+    await this.sendOnOwned(failed, 'DeletePodIdentityAssociation', location, options => this.eks.send(new DeletePodIdentityAssociationCommand(addressOf(location)), options),
       { fields: { associationId: location.associationId } });
   }
 
@@ -158,8 +159,9 @@ export class EksAssociations {
       action: `set tags ${Object.keys(tags).join(', ')} on Pod Identity association ${association.associationId}${nameOf(subject)} in EKS cluster "${association.clusterName}"`,
       clusterName: association.clusterName,
     };
-    await this.calls.send(failed, 'TagResource', options => this.eks.send(new TagResourceCommand({ resourceArn: association.arn, tags }), options),
-      { fields: { associationId: association.associationId, keys: Object.keys(tags) } });
+    await this.sendOnOwned(failed, 'TagResource', association, options => this.eks.send(new TagResourceCommand({ resourceArn: association.arn, tags }), options),
+      { fields: { associationId: association.associationId, keys: Object.keys(tags) } },
+      existing => Object.entries(tags).every(([key, value]) => existing.tags?.[key] === value));
   }
 
   public async untag(association: AssociationArnParts, subject: ServiceAccountRef | undefined, keys: string[]): Promise<void> {
@@ -167,8 +169,55 @@ export class EksAssociations {
       action: `remove tags ${keys.join(', ')} from Pod Identity association ${association.associationId}${nameOf(subject)} in EKS cluster "${association.clusterName}"`,
       clusterName: association.clusterName,
     };
-    await this.calls.send(failed, 'UntagResource', options => this.eks.send(new UntagResourceCommand({ resourceArn: association.arn, tagKeys: keys }), options),
-      { fields: { associationId: association.associationId, keys } });
+    await this.sendOnOwned(failed, 'UntagResource', association, options => this.eks.send(new UntagResourceCommand({ resourceArn: association.arn, tagKeys: keys }), options),
+      { fields: { associationId: association.associationId, keys } },
+      existing => keys.every(key => !(key in (existing.tags ?? {}))));
+  }
+
+  /**
+   * Sends a call on an existing association that the handler's policy allows only while the
+   * association carries this stack's owner mark (`aws:ResourceTag`). IAM evaluates that condition
+   * on the association's tags, and one that no longer exists has none: whether EKS then answers
+   * ResourceNotFoundException or AccessDeniedException is not documented (many services answer the
+   * latter). A lost answer has the same effect: the retry of a delete meets a deleted association,
+   * the retry of a give-back's last tag change meets an association that is no longer this stack's.
+   * So an AccessDenied is checked with Describe, which IAM allows on any association: EKS's 404
+   * there is the answer (the association is gone); an association already as the call would leave
+   * it (`applied`) means the call took effect; otherwise the denial stands (a policy still
+   * propagating is retried within its window, see retry.ts).
+   */
+  private async sendOnOwned<T>(
+    failed: FailedAction,
+    operation: string,
+    location: AssociationLocation,
+    call: (options: CallOptions) => Promise<T>,
+    how: SendOptions,
+    applied?: (existing: PodIdentityAssociation) => boolean,
+  ): Promise<T | undefined> {
+    return this.calls.send<T | undefined>(failed, operation, async options => {
+      try {
+        return await call(options);
+      } catch (error) {
+        if (!isAccessDenied(error) || deniedAnotherAction(error, `eks:${operation}`)) {
+          throw error;
+        }
+        let existing: PodIdentityAssociation;
+        try {
+          existing = await this.describe(location);
+        } catch (describeError) {
+          if (isNotFound(describeError)) {
+            this.calls.log('gone-behind-access-denied', { operation, associationId: location.associationId });
+            throw answerOf(describeError);
+          }
+          throw describeError;
+        }
+        if (applied?.(existing)) {
+          this.calls.log('applied-behind-access-denied', { operation, associationId: location.associationId });
+          return undefined;
+        }
+        throw error;
+      }
+    }, how);
   }
 
   /** Every association of the service account (all pages). */
@@ -188,6 +237,16 @@ export class EksAssociations {
     } while (nextToken);
     return summaries;
   }
+}
+
+/**
+ * True when a denial names an action other than `action` (IAM's message reads "is not authorized to
+ * perform: <action> on resource: …"): for example `iam:PassRole` for the role an update passes,
+ * which says nothing about the association. A denial that names no action may be about it.
+ */
+function deniedAnotherAction(error: unknown, action: string): boolean {
+  const named = /not authorized to perform: ([\w-]+:\w+)/.exec(error instanceof Error ? error.message : '')?.[1];
+  return named !== undefined && named.toLowerCase() !== action.toLowerCase();
 }
 
 /** The failure of a create, as CloudFormation shows it. */

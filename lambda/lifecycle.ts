@@ -1,5 +1,5 @@
 import type { PodIdentityAssociation } from '@aws-sdk/client-eks';
-import { EksAssociations, changesBetween, configurationOf, createAction, idempotencyToken } from './eks';
+import { AssociationLocation, EksAssociations, ServiceAccountRef, changesBetween, configurationOf, createAction, idempotencyToken } from './eks';
 import { RequestError, answerOf, existingAssociationId, isNotFound } from './errors';
 import type { OnEventRequest, OnEventResponse } from './event';
 import type { Log } from './log';
@@ -181,8 +181,16 @@ export class AssociationLifecycle {
           await this.waitForDeletion(declared, existingId, attempt, conflict, started);
           continue;
         }
-        const { association, transfer } = await this.ownership.takeOver(existing, declared, owner, requestId);
-        return { association, created: false, transfer };
+        try {
+          const { association, transfer } = await this.ownership.takeOver(existing, declared, owner, requestId);
+          return { association, created: false, transfer };
+        } catch (takeOverError) {
+          if (!isNotFound(takeOverError)) {
+            throw takeOverError;
+          }
+          // Deleted out of band during the takeover (given back already): the service account is free again.
+          this.log('recreate', { associationId: existingId, reason: 'association deleted during the takeover' });
+        }
       }
     }
   }
@@ -221,7 +229,7 @@ export class AssociationLifecycle {
         const location = { clusterName: declared.clusterName, associationId: summary.associationId! };
         const existing = await cleanup.describe(location, declared);
         if (!existing.ownerArn && owner.owns(existing.tags)) {
-          await cleanup.delete(location, declared);
+          await deleteIfExists(cleanup, location, declared);
           this.log('removed-unanswered-create', { associationId: location.associationId });
         }
       }
@@ -249,7 +257,7 @@ export class AssociationLifecycle {
     const expected = declared.expectedExternalId;
     if (expected !== undefined && declared.targetRoleArn && data.ExternalId !== expected) {
       if (outcome.created) {
-        await this.associations.forCleanup().delete({ clusterName: declared.clusterName, associationId: data.AssociationId }, declared);
+        await deleteIfExists(this.associations.forCleanup(), { clusterName: declared.clusterName, associationId: data.AssociationId }, declared);
         this.log('removed', { associationId: data.AssociationId, reason: 'unexpected external id' });
       } else if (outcome.transfer) {
         await this.ownership.undo(outcome.transfer, requestId);
@@ -262,6 +270,17 @@ export class AssociationLifecycle {
       );
     }
     return { PhysicalResourceId: data.AssociationArn, Data: data };
+  }
+}
+
+/** Deletes an association; one that is gone already is deleted. */
+async function deleteIfExists(associations: EksAssociations, location: AssociationLocation, subject: ServiceAccountRef): Promise<void> {
+  try {
+    await associations.delete(location, subject);
+  } catch (error) {
+    if (!isNotFound(error)) {
+      throw error;
+    }
   }
 }
 

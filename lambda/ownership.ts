@@ -204,7 +204,7 @@ export class Ownership {
       return;
     }
     this.log('transfer-final', { associationArn: transfer.associationArn, owner: transfer.to.ownerMark });
-    await this.transfers.remove(associationIdOf(transfer));
+    await this.transfers.removeRecord(transfer);
   }
 
   /**
@@ -225,8 +225,16 @@ export class Ownership {
       }
     }
     if (existing && markOf(existing.tags) === transfer.to.ownerMark) {
-      await this.bringTo(current, existing, transfer.from, undefined, 'mark-last', idempotencyToken(requestId, `give-back ${current.associationId}`));
-      this.log('given-back', { associationId: current.associationId, owner: transfer.from.ownerMark ?? 'none' });
+      try {
+        await this.bringTo(current, existing, transfer.from, undefined, 'mark-last', idempotencyToken(requestId, `give-back ${current.associationId}`));
+        this.log('given-back', { associationId: current.associationId, owner: transfer.from.ownerMark ?? 'none' });
+      } catch (error) {
+        if (!isNotFound(error)) {
+          throw error;
+        }
+        // Deleted out of band while it was being given back: nothing is left to give.
+        this.log('already-deleted', { associationId: current.associationId });
+      }
     }
     await this.transfers.remove(current.associationId);
   }

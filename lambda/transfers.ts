@@ -91,6 +91,15 @@ export class TransferStore {
     await this.removeNames(earlier.filter(name => !name.startsWith(`${base}/`)));
   }
 
+  /**
+   * Removes one record, and no other of its association: a record a concurrent takeover wrote
+   * meanwhile (a late stack event settles while the next deployment runs) stays.
+   */
+  public async removeRecord(record: TransferRecord): Promise<void> {
+    const associationId = associationIdOf(record);
+    await this.removeNames(await this.namesUnder(`${this.path}/${associationId}/${record.requestId}`, `read the ownership transfer record of association ${associationId}`));
+  }
+
   /** Removes every record of an association. */
   public async remove(associationId: string): Promise<void> {
     await this.removeNames(await this.namesUnder(`${this.path}/${associationId}`, `read the ownership transfer record of association ${associationId}`));

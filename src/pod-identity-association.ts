@@ -201,6 +201,11 @@ export interface PodIdentityAssociationProps {
    * Associations that this same stack created are always taken over (a construct that moved in the
    * tree, or two associations that swap service accounts), whatever this prop says.
    *
+   * The stack's handler then also gets two policies of their own: to mark an association of this
+   * cluster that another owner marked with this stack's mark, and to pass an adopted association's
+   * previous role back to it if the deployment fails. Stacks without it can never mark an
+   * association another stack owns.
+   *
    * @default false - the deployment fails, naming the existing association, when the service
    * account already has one that this stack did not create.
    */

@@ -186,9 +186,14 @@ export class PodIdentityAssociationProvider extends Construct {
   /** Created roles that are not on the created-role path, and the statement that lets the handler pass them. */
   private readonly movedRoles = new Set<AssociationRole>();
   private passMoved?: iam.PolicyStatement;
-  /** Create on the stack's clusters, and mark an association of them as this stack's (tag-on-create, takeover). */
+  /** Create on the stack's clusters, with this stack's owner mark as a tag (tag-on-create, if EKS checks it on the cluster). */
   private readonly onClusters: iam.PolicyStatement;
+  /** Tag-on-create, if EKS checks it on the new association: only an association that carries no owner mark yet. */
+  private readonly tagOnCreate: iam.PolicyStatement;
   private readonly clusters = new Set<string>();
+  /** Mark an association of the clusters of adopting associations that another owner marked (adoptExisting only). */
+  private readonly adoptOnClusters: iam.PolicyStatement;
+  private readonly adoptingClusters = new Set<string>();
   /** The unique part of the stack id, as a value known at deploy time: the owner marks and transfer records of this stack start with it. */
   private readonly stackUuid: string;
   private readonly transfers: CfnResource;
@@ -247,9 +252,18 @@ export class PodIdentityAssociationProvider extends Construct {
     this.stackUuid = Fn.select(2, Fn.split('/', Aws.STACK_ID));
     this.handlerRole = handlerRole;
     this.handlerRolePrecreated = !(handlerRole.node.defaultChild instanceof iam.CfnRole);
+    const markedForThisStack = { [`aws:RequestTag/${OWNER_TAG_KEY}`]: `${this.stackUuid}/*` };
     this.onClusters = new iam.PolicyStatement({
       actions: ['eks:CreatePodIdentityAssociation', 'eks:TagResource'],
-      conditions: { StringLike: { [`aws:RequestTag/${OWNER_TAG_KEY}`]: `${this.stackUuid}/*` } },
+      conditions: { StringLike: markedForThisStack },
+    });
+    this.tagOnCreate = new iam.PolicyStatement({
+      actions: ['eks:TagResource'],
+      conditions: { StringLike: markedForThisStack, Null: { [`aws:ResourceTag/${OWNER_TAG_KEY}`]: 'true' } },
+    });
+    this.adoptOnClusters = new iam.PolicyStatement({
+      actions: ['eks:TagResource'],
+      conditions: { StringLike: markedForThisStack },
     });
     for (const statement of this.handlerStatements()) {
       handlerRole.addToPrincipalPolicy(statement);
@@ -426,7 +440,13 @@ export class PodIdentityAssociationProvider extends Construct {
    */
   public _bind(resource: CfnResource, binding: AssociationBinding): void {
     this.addCluster(binding.clusterName);
-    const policies = [binding.givenRole && this.rolePolicy(binding.givenRole), binding.adoptExisting ? this.adoptedRolesPolicy() : undefined];
+    if (binding.adoptExisting) {
+      this.addAdoptingCluster(binding.clusterName);
+    }
+    const policies = [
+      binding.givenRole && this.rolePolicy(binding.givenRole),
+      ...binding.adoptExisting ? [this.adoptedRolesPolicy(), this.adoptedAssociationsPolicy()] : [],
+    ];
     for (const policy of policies) {
       if (policy) {
         resource.node.addDependency(policy);
@@ -467,23 +487,36 @@ export class PodIdentityAssociationProvider extends Construct {
   }
 
   /**
-   * Lets the handler create associations on `clusterName` and mark them (tag-on-create, which EKS
-   * may authorize on the cluster or on the new association: not documented), only with this
-   * stack's owner mark.
+   * Lets the handler create associations on `clusterName` and mark them, only with this stack's
+   * owner mark. Tags on create may need eks:TagResource, on the cluster or on the new association
+   * (not documented): on an association, only on one that carries no owner mark, so no other
+   * stack's association can ever be marked as this stack's. IAM cannot tell the new association
+   * from an existing one that carries no owner mark (neither has tags when IAM looks), so that
+   * statement is what every stack has; taking over an association another owner marked is allowed
+   * only in a policy of its own, in stacks that adopt (`adoptedAssociationsPolicy`).
    */
   private addCluster(clusterName: string): void {
     const stack = Stack.of(this);
     const key = JSON.stringify(stack.resolve(clusterName));
     if (!this.clusters.has(key)) {
-      this.onClusters.addResources(
-        stack.formatArn({ service: 'eks', resource: 'cluster', resourceName: clusterName }),
-        stack.formatArn({ service: 'eks', resource: 'podidentityassociation', resourceName: `${clusterName}/*` }),
-      );
+      this.onClusters.addResources(stack.formatArn({ service: 'eks', resource: 'cluster', resourceName: clusterName }));
+      this.tagOnCreate.addResources(associationsOf(stack, clusterName));
       // Added with the first cluster: a statement without resources is not a valid policy.
       if (this.clusters.size === 0 && !this.handlerRolePrecreated) {
         this.handlerRole.addToPrincipalPolicy(this.onClusters);
+        this.handlerRole.addToPrincipalPolicy(this.tagOnCreate);
       }
       this.clusters.add(key);
+    }
+  }
+
+  /** Lets the handler mark, with this stack's owner mark, an association of `clusterName` that another owner marked: only for adoptExisting. */
+  private addAdoptingCluster(clusterName: string): void {
+    const stack = Stack.of(this);
+    const key = JSON.stringify(stack.resolve(clusterName));
+    if (!this.adoptingClusters.has(key)) {
+      this.adoptOnClusters.addResources(associationsOf(stack, clusterName));
+      this.adoptingClusters.add(key);
     }
   }
 
@@ -512,6 +545,24 @@ export class PodIdentityAssociationProvider extends Construct {
       ids: [`${NAG_PACK.AWS_SOLUTIONS}-IAM5`],
       reason: 'Only in stacks with adoptExisting: if a deployment that adopted an association fails, the handler gives the association back its previous role, which this stack does not know; only to pods.eks.amazonaws.com.',
       findings: ['/^Resource::arn:.+:iam::.+:role\\/\\*$/'],
+    }]);
+  }
+
+  /**
+   * Mark an association that another owner marked (another stack, or a stack that retained it) as
+   * this stack's: only with `adoptExisting`, and only on the clusters of adopting associations. Its
+   * previous owner mark is known only at deploy time, so the statement cannot name it. Giving the
+   * association back in a rollback needs none of it: the association then carries this stack's mark.
+   */
+  private adoptedAssociationsPolicy(): iam.Policy | undefined {
+    if (this.handlerRolePrecreated) {
+      // Its statement grows with each adopting cluster: recorded in the role's report once the app is complete.
+      return undefined;
+    }
+    return this.handlerPolicy('AdoptedAssociations', () => [this.adoptOnClusters], [{
+      ids: [`${NAG_PACK.AWS_SOLUTIONS}-IAM5`],
+      reason: 'Only in stacks with adoptExisting: EKS assigns association ids at creation, so the handler may mark an association of the clusters of adopting associations, only with this stack\'s owner mark; what the association was is recorded first, and a deployment that fails gives it back.',
+      findings: ['/^Resource::arn:.+:eks:.+:podidentityassociation\\/.+\\/\\*$/'],
     }]);
   }
 
@@ -579,6 +630,10 @@ export class PodIdentityAssociationProvider extends Construct {
     }
     if (this.clusters.size > 0) {
       this.handlerRole.addToPrincipalPolicy(this.onClusters);
+      this.handlerRole.addToPrincipalPolicy(this.tagOnCreate);
+    }
+    if (this.adoptingClusters.size > 0) {
+      this.handlerRole.addToPrincipalPolicy(this.adoptOnClusters);
     }
     this.reportedMovedRoles = this.createdRoles().filter(role => !this.isOnCreatedRolePath(role));
     if (this.reportedMovedRoles.length > 0) {
@@ -633,6 +688,11 @@ export class PodIdentityAssociationProvider extends Construct {
       'Let the associations create their roles (those share one statement), or spread the associations over more stacks.',
     ];
   }
+}
+
+/** The ARN pattern of every association of a cluster. */
+function associationsOf(stack: Stack, clusterName: string): string {
+  return stack.formatArn({ service: 'eks', resource: 'podidentityassociation', resourceName: `${clusterName}/*` });
 }
 
 /** A short, stable digest of a value as the template will hold it (tokens resolved), for construct ids. */

@@ -242,7 +242,7 @@ describe('the handler\'s permissions', () => {
       .map(c => [c.node.scope!.node.id === 'DefaultPolicy' ? 'DefaultPolicy' : c.node.scope!.node.id, policies[stack.getLogicalId(c as CfnResource)].Properties.PolicyDocument.Statement]));
   }
 
-  test('one policy: read any association, change only those of this stack, create only on its clusters, pass created roles, keep transfer records, read its own stack', () => {
+  test('one policy: read any association, change only those of this stack, create only on its clusters and mark only what carries no owner mark, pass created roles, keep transfer records, read its own stack', () => {
     // GIVEN associations on two clusters
     const app = new App();
     const stack = newStack(app);
@@ -283,16 +283,22 @@ describe('the handler\'s permissions', () => {
           Action: ['eks:CreatePodIdentityAssociation', 'eks:TagResource'],
           Condition: { StringLike: { 'aws:RequestTag/cdk-eks-pod-identity:owner': ownedByThisStack } },
           Effect: 'Allow',
-          Resource: ['blue', 'green'].flatMap(name => [
-            arn(`:eks:${REGION}:${ACCOUNT}:cluster/${name}`),
-            arn(`:eks:${REGION}:${ACCOUNT}:podidentityassociation/${name}/*`),
-          ]),
+          Resource: ['blue', 'green'].map(name => arn(`:eks:${REGION}:${ACCOUNT}:cluster/${name}`)),
+        },
+        {
+          Action: 'eks:TagResource',
+          Condition: {
+            StringLike: { 'aws:RequestTag/cdk-eks-pod-identity:owner': ownedByThisStack },
+            Null: { 'aws:ResourceTag/cdk-eks-pod-identity:owner': 'true' },
+          },
+          Effect: 'Allow',
+          Resource: ['blue', 'green'].map(name => arn(`:eks:${REGION}:${ACCOUNT}:podidentityassociation/${name}/*`)),
         },
       ],
     });
   });
 
-  test('a policy per role given as `role`, and one for adopted associations\' roles, each a dependency of the associations that need it', () => {
+  test('a policy per role given as `role`, and two for adopting associations (their previous roles; marking what another owner marked, on their clusters only), each a dependency of the associations that need it', () => {
     // GIVEN associations with created roles, one role given twice, one adopting
     const app = new App();
     const stack = newStack(app);
@@ -310,9 +316,15 @@ describe('the handler\'s permissions', () => {
       Resource: resource,
     }];
     const roleId = Object.keys(policies).find(id => id.startsWith('Role'))!;
-    expect(Object.keys(policies).sort()).toEqual(['AdoptedAssociationRoles', 'DefaultPolicy', expect.stringMatching(/^Role[0-9A-F]{8}$/)]);
+    expect(Object.keys(policies).sort()).toEqual(['AdoptedAssociationRoles', 'AdoptedAssociations', 'DefaultPolicy', expect.stringMatching(/^Role[0-9A-F]{8}$/)]);
     expect(policies[roleId]).toEqual(passRole(`arn:aws:iam::${ACCOUNT}:role/payments`));
     expect(policies.AdoptedAssociationRoles).toEqual(passRole(arn(`:iam::${ACCOUNT}:role/*`)));
+    expect(policies.AdoptedAssociations).toEqual([{
+      Action: 'eks:TagResource',
+      Condition: { StringLike: { 'aws:RequestTag/cdk-eks-pod-identity:owner': { 'Fn::Join': ['', [{ 'Fn::Select': [2, { 'Fn::Split': ['/', { Ref: 'AWS::StackId' }] }] }, '/*']] } } },
+      Effect: 'Allow',
+      Resource: arn(`:eks:${REGION}:${ACCOUNT}:podidentityassociation/green/*`),
+    }]);
 
     const provider = 'PodIdentityAssociationProvider';
     const resources = Template.fromStack(stack).toJSON().Resources;
@@ -321,7 +333,12 @@ describe('the handler\'s permissions', () => {
     const rolePolicy = logicalIdOf(stack, `${provider}/${roleId}/Resource`);
     expect(dependsOn(a)).toEqual([transfers]);
     expect(dependsOn(b)).toEqual([rolePolicy, transfers].sort());
-    expect(dependsOn(c)).toEqual([logicalIdOf(stack, `${provider}/AdoptedAssociationRoles/Resource`), rolePolicy, transfers].sort());
+    expect(dependsOn(c)).toEqual([
+      logicalIdOf(stack, `${provider}/AdoptedAssociationRoles/Resource`),
+      logicalIdOf(stack, `${provider}/AdoptedAssociations/Resource`),
+      rolePolicy,
+      transfers,
+    ].sort());
   });
 
   test('the transfers resource changes when an association is added, moved, or changes service account, and only then', () => {

@@ -9,6 +9,9 @@ import { runScenario, scenarioArb } from '../fixtures/model';
  * change cluster, role, target role, session tags, policy, tags, adoptExisting, removal policy),
  * with foreign and add-on associations seeded in EKS and a failure at a random point of random
  * deployments, each rolled back in one of the two forms AWS may use for a replaced custom resource.
+ * Calls to EKS, SSM and CloudFormation are throttled, fail with 5xx, or lose their connection
+ * before or after the service applied them; the stack status event of each completed deployment
+ * arrives on time, late (during the next deployment or its rollback), twice, or never.
  * After every deployment, rollback and stack deletion the promise must hold (fixtures/model.ts).
  *
  * `npm test` explores MODEL_RUNS sequences (default below); `npx projen test:model` explores
@@ -27,11 +30,14 @@ test(`${RUNS} generated sequences of deployments keep the promise (seed ${SEED})
   const decisions: Record<string, number> = {};
   const logs = jest.spyOn(console, 'log').mockImplementation((line: unknown) => {
     const event = /^\{"event":"([a-z-]+)"/.exec(String(line))?.[1];
-    if (event && ['take-over', 'given-back', 'transfer-final', 'left-alone', 'retry', 'failed', 'replace', 'recreate'].includes(event)) {
+    if (event && [
+      'take-over', 'given-back', 'transfer-final', 'left-alone', 'retry', 'failed', 'replace', 'recreate', 'already-deleted',
+      'gone-behind-access-denied', 'applied-behind-access-denied', 'stack-operation-ended', 'unsettled-transfer',
+    ].includes(event)) {
       decisions[event] = (decisions[event] ?? 0) + 1;
     }
   });
-  const totals = { sequences: 0, deployments: 0, completed: 0, rolledBack: 0, injectedFailures: 0 };
+  const totals = { sequences: 0, deployments: 0, completed: 0, rolledBack: 0, injectedFailures: 0, faultyCalls: 0, stackEvents: { 'on-time': 0, 'late': 0, 'twice': 0, 'never': 0 } };
   const started = Date.now();
   try {
     await fc.assert(fc.asyncProperty(scenarioArb, async scenario => {
@@ -41,6 +47,10 @@ test(`${RUNS} generated sequences of deployments keep the promise (seed ${SEED})
       totals.completed += outcome.completed;
       totals.rolledBack += outcome.rolledBack;
       totals.injectedFailures += outcome.injectedFailures;
+      totals.faultyCalls += outcome.faultyCalls;
+      for (const [delivery, count] of Object.entries(outcome.events)) {
+        totals.stackEvents[delivery as keyof typeof totals.stackEvents] += count;
+      }
     }), { numRuns: RUNS, seed: SEED });
   } finally {
     logs.mockRestore();

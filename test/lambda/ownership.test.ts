@@ -207,6 +207,61 @@ describe('a Delete of a taken-over association', () => {
   });
 });
 
+describe('a stack status event that arrives late', () => {
+  test('settling a creation\'s takeover while the next deployment takes the association over again keeps the new takeover\'s record', async () => {
+    // GIVEN the stack's creation adopted an association; its status event is late
+    const foreign = seedForeign();
+    const { PhysicalResourceId: arn } = await handler(createEvent({ ...BASE, AdoptExisting: true }, 'Adopter'));
+    local.stack.resources.set('Adopter', { resourceType: 'Custom::EksPodIdentityAssociation', physicalResourceId: arn, status: 'CREATE_COMPLETE' });
+    const created = new Date().toISOString();
+    local.stack.status = 'UPDATE_IN_PROGRESS';
+    // its read of the association is answered slowly, as it was when the event arrived
+    endpoint.injectFault({ kind: 'slow', operation: 'DescribePodIdentityAssociation', times: 1, delayMs: 1_500 });
+
+    // WHEN the event arrives during the next deployment, in which the construct moves (Mover takes the association over)
+    const late = lambda.invoke({
+      'source': 'aws.cloudformation',
+      'detail-type': 'CloudFormation Stack Status Change',
+      'time': created,
+      'detail': { 'stack-id': STACK_ID, 'status-details': { status: 'CREATE_COMPLETE' } },
+    } as never);
+    await new Promise(resolve => setTimeout(resolve, 300));
+    const move = createEvent(BASE, 'Mover');
+    await handler(move);
+    await late;
+
+    // THEN the record of the move is still there for the move's rollback, and the creation's is gone
+    expect(records()).toEqual([expect.objectContaining({ requestId: move.RequestId, to: { logicalResourceId: 'Mover', ownerMark: markOf('Mover') } })]);
+    expect(endpoint.association(foreign.associationId)?.tags[OWNER_TAG_KEY]).toBe(markOf('Mover'));
+    expect(logs.lines()).toContainEqual(expect.objectContaining({ event: 'transfer-final', owner: markOf('Adopter') }));
+  });
+
+  test('delivered twice, settles once and changes nothing the second time', async () => {
+    // GIVEN the stack's creation adopted an association
+    seedForeign();
+    const { PhysicalResourceId: arn } = await handler(createEvent({ ...BASE, AdoptExisting: true }, 'Adopter'));
+    local.stack.resources.set('Adopter', { resourceType: 'Custom::EksPodIdentityAssociation', physicalResourceId: arn, status: 'CREATE_COMPLETE' });
+    local.stack.status = 'CREATE_COMPLETE';
+    const event = {
+      'source': 'aws.cloudformation',
+      'detail-type': 'CloudFormation Stack Status Change',
+      'time': new Date().toISOString(),
+      'detail': { 'stack-id': STACK_ID, 'status-details': { status: 'CREATE_COMPLETE' } },
+    } as never;
+    const held = endpoint.association(arn.split('/').pop()!);
+
+    // WHEN
+    await lambda.invoke(event);
+    endpoint.calls.length = 0;
+    await lambda.invoke(event);
+
+    // THEN
+    expect(records()).toEqual([]);
+    expect(endpoint.writeCalls()).toEqual([]);
+    expect(endpoint.association(arn.split('/').pop()!)).toEqual(held);
+  });
+});
+
 describe('the transfers resource', () => {
   function transfersEvent(requestType: 'Create' | 'Update' | 'Delete', physicalResourceId?: string) {
     return {
