@@ -1,10 +1,11 @@
 /**
- * Synthesizes the three example apps, each into its own directory of examples/cdk.out/, and prints
+ * Synthesizes the example apps, each into its own directory of examples/cdk.out/, and prints
  * where each template is. Run it with `npm run synth:example`; no AWS account is needed.
  */
 import * as fs from 'fs';
 import * as path from 'path';
 import { App } from 'aws-cdk-lib';
+import { platformApp } from './platform';
 import { roleChainApp } from './role-chain';
 import { sameAccountApp } from './same-account';
 import { sessionPolicyApp } from './session-policy';
@@ -13,6 +14,7 @@ const examples: Array<[string, (outdir: string) => App]> = [
   ['same-account', sameAccountApp],
   ['role-chain', roleChainApp],
   ['session-policy', sessionPolicyApp],
+  ['platform', platformApp],
 ];
 
 const root = path.join(__dirname, 'cdk.out');

@@ -1,10 +1,14 @@
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { EKSClient } from '@aws-sdk/client-eks';
 import { SSMClient } from '@aws-sdk/client-ssm';
+import { EksAddons } from './addons';
+import { AgentLifecycle } from './agent';
+import { AgentRecords } from './agent-records';
 import { Calls } from './calls';
 import { Deadline } from './deadline';
 import { EksAssociations } from './eks';
 import type { LambdaContext, OnEventRequest, OnEventResponse, StackStatusChangeEvent } from './event';
+import { HandoverLifecycle } from './handover';
 import { AssociationLifecycle } from './lifecycle';
 import { Log, jsonLog } from './log';
 import { stackUuidOf } from './owner';
@@ -13,7 +17,7 @@ import { Retrier } from './retry';
 import { TransferSettlement } from './settlement';
 import { StackState } from './stack';
 import { TransferStore } from './transfers';
-import { ASSOCIATION_RESOURCE_TYPE, TRANSFERS_RESOURCE_TYPE } from '../src/private/contract';
+import { AGENT_ADDON_NAME, AGENT_RESOURCE_TYPE, ASSOCIATION_RESOURCE_TYPE, HANDOVER_RESOURCE_TYPE, TRANSFERS_RESOURCE_TYPE } from '../src/private/contract';
 
 /**
  * SDK attempts per call, with adaptive backoff for throttling and server errors; the handler then
@@ -56,10 +60,18 @@ export async function handler(event: OnEventRequest | StackStatusChangeEvent, co
   const calls = new Calls(deadline, new Retrier(deadline, log), log);
   const associations = new EksAssociations(clients.eks, calls);
   const transfers = TransferStore.ofStack(clients.ssm, calls, stackUuidOf(stackId));
-  const ownership = new Ownership(associations, transfers, new StackState(clients.cloudformation, calls, stackId), log);
+  const stack = new StackState(clients.cloudformation, calls, stackId);
+  const ownership = new Ownership(associations, transfers, stack, log);
+  const agentRecords = AgentRecords.ofStack(clients.ssm, calls, stackUuidOf(stackId));
+  const agents = {
+    lifecycle: new AgentLifecycle(clusterName => new EksAddons(clients.eks, calls, clusterName, AGENT_ADDON_NAME), agentRecords, stack, log),
+    records: agentRecords,
+  };
+  const handover = new HandoverLifecycle(associations, transfers, stack, log);
+  const settlement = new TransferSettlement(ownership, transfers, log, agents, { handover, stack });
   if (isStackStatusChange(event)) {
     log('stack-operation-ended', { stackId, status: event.detail['status-details'].status, remainingMs: deadline.remainingMs() });
-    return new TransferSettlement(ownership, transfers, log).onStackOperationEnded(event);
+    return settlement.onStackOperationEnded(event);
   }
   log('request', {
     requestType: event.RequestType,
@@ -73,9 +85,13 @@ export async function handler(event: OnEventRequest | StackStatusChangeEvent, co
       case ASSOCIATION_RESOURCE_TYPE:
         return await new AssociationLifecycle(associations, ownership, log).onEvent(event);
       case TRANSFERS_RESOURCE_TYPE:
-        return await new TransferSettlement(ownership, transfers, log).onEvent(event);
+        return await settlement.onEvent(event);
+      case AGENT_RESOURCE_TYPE:
+        return await agents.lifecycle.onEvent(event);
+      case HANDOVER_RESOURCE_TYPE:
+        return await handover.onEvent(event);
       default:
-        throw new Error(`Unknown ResourceType ${JSON.stringify(event.ResourceType)}: this handler serves ${ASSOCIATION_RESOURCE_TYPE} and ${TRANSFERS_RESOURCE_TYPE}. Nothing was changed.`);
+        throw new Error(`Unknown ResourceType ${JSON.stringify(event.ResourceType)}: this handler serves ${ASSOCIATION_RESOURCE_TYPE}, ${AGENT_RESOURCE_TYPE}, ${HANDOVER_RESOURCE_TYPE} and ${TRANSFERS_RESOURCE_TYPE}. Nothing was changed.`);
     }
   } catch (error) {
     log('failed', { error: error instanceof Error ? error.message : String(error) });

@@ -90,7 +90,7 @@ export class AssociationLifecycle {
     if (!current) {
       this.log('left-alone', { reason: 'physical id is not an association ARN' });
     } else {
-      await this.ownership.release(current, Owner.of(event), event.RequestId);
+      await this.ownership.release(current, Owner.of(event), event.RequestId, subjectOf(event.ResourceProperties));
     }
     return { PhysicalResourceId: physicalResourceId };
   }
@@ -146,6 +146,10 @@ export class AssociationLifecycle {
       for (const summary of summaries) {
         try {
           const existing = await this.associations.describe({ clusterName: declared.clusterName, associationId: summary.associationId! }, declared);
+          if (existing.ownerArn) {
+            // An add-on's: the create below waits for the add-on to let it go, or says whose it is.
+            continue;
+          }
           const { association, transfer } = await this.ownership.takeOver(existing, declared, owner, requestId);
           return { association, created: false, transfer };
         } catch (error) {
@@ -181,6 +185,9 @@ export class AssociationLifecycle {
           await this.waitForDeletion(declared, existingId, attempt, conflict, started);
           continue;
         }
+        if (existing.ownerArn && await this.waitForAddon(attempt, conflict, started)) {
+          continue;
+        }
         try {
           const { association, transfer } = await this.ownership.takeOver(existing, declared, owner, requestId);
           return { association, created: false, transfer };
@@ -192,6 +199,24 @@ export class AssociationLifecycle {
           this.log('recreate', { associationId: existingId, reason: 'association deleted during the takeover' });
         }
       }
+    }
+  }
+
+  /**
+   * An EKS add-on's association holds the service account: when the service account comes back
+   * from the add-on to this association (the add-on's update, which this association depends on,
+   * drops it), EKS removes the add-on's association some time after the update (asynchronously).
+   * Waits for that, for a bounded time; false once the time is over (the add-on keeps it).
+   */
+  private async waitForAddon(attempt: number, conflict: RequestError, started: number): Promise<boolean> {
+    try {
+      await this.associations.calls.retrier.pause('CreatePodIdentityAssociation', 'addon-association-being-released', attempt, answerOf(conflict) as Error, started);
+      return true;
+    } catch (error) {
+      if (error instanceof RetriesExhaustedError) {
+        return false;
+      }
+      throw error;
     }
   }
 
@@ -270,6 +295,16 @@ export class AssociationLifecycle {
       );
     }
     return { PhysicalResourceId: data.AssociationArn, Data: data };
+  }
+}
+
+/** The service account a Delete's properties name, if they can be read (they may come from another version of the construct). */
+function subjectOf(properties: unknown): ServiceAccountRef | undefined {
+  try {
+    const { clusterName, namespace, serviceAccount } = parseDeclaredAssociation(properties, 'ResourceProperties');
+    return { clusterName, namespace, serviceAccount };
+  } catch {
+    return undefined;
   }
 }
 

@@ -110,7 +110,7 @@ export class Ownership {
    * except that a rollback gives a taken-over association back; make final a transfer whose
    * previous owner is being deleted; leave everything else alone.
    */
-  public async release(current: AssociationArnParts, owner: Owner, requestId: string): Promise<void> {
+  public async release(current: AssociationArnParts, owner: Owner, requestId: string, subject?: ServiceAccountRef): Promise<void> {
     let existing: PodIdentityAssociation;
     try {
       existing = await this.associations.describe(current);
@@ -120,6 +120,7 @@ export class Ownership {
       }
       this.log('already-deleted', { associationId: current.associationId });
       await this.transfers.remove(current.associationId);
+      await this.removeRestored(owner, subject);
       return;
     }
     const transfer = await this.transfers.read(current.associationId);
@@ -152,6 +153,34 @@ export class Ownership {
       await this.transfers.remove(current.associationId);
     }
     this.log('left-alone', { associationId: current.associationId, owner: ownerMarkOf(existing.tags) });
+  }
+
+  /**
+   * The association this resource owns may carry another id than its physical id: a rollback that
+   * restored an association released for an add-on created it anew, with this owner's mark. It is
+   * found by service account and exact mark, and deleted, so it does not outlive its resource,
+   * unless the resource holds it (an Update created it again after it was deleted out of band,
+   * and this Delete is of the stale physical id).
+   */
+  private async removeRestored(owner: Owner, subject: ServiceAccountRef | undefined): Promise<void> {
+    if (!subject) {
+      return;
+    }
+    const summaries = await this.associations.list(subject, `find an association of service account "${subject.namespace}/${subject.serviceAccount}" owned by ${owner.mark} in EKS cluster "${subject.clusterName}"`);
+    for (const summary of summaries.filter(s => !s.ownerArn)) {
+      const location = { clusterName: subject.clusterName, associationId: summary.associationId! };
+      try {
+        const restored = await this.associations.describe(location, subject);
+        if (!restored.ownerArn && owner.owns(restored.tags) && !await this.stack.holds(owner.logicalResourceId, restored.associationArn!)) {
+          await this.associations.delete(location, subject);
+          this.log('deleted', { associationId: location.associationId, reason: 'restored after a hand-over to an add-on, under another id' });
+        }
+      } catch (error) {
+        if (!isNotFound(error)) {
+          throw error;
+        }
+      }
+    }
   }
 
   /**

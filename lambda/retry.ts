@@ -27,6 +27,10 @@ export const CONSISTENCY_WINDOWS_MS = {
   'trust-not-propagated': 120_000,
   'access-denied': 60_000,
   'association-being-deleted': 60_000,
+  // Add-on deletion is asynchronous: DeleteAddon answers status DELETING (EKS API model), and the add-on cannot be created again until it is gone.
+  'addon-being-deleted': 180_000,
+  // An add-on's own association goes some time after the add-on's update or rollback (UpdateAddon is asynchronous: it answers an update in progress, API model).
+  'addon-association-being-released': 120_000,
 } as const;
 
 /** Network failures after which the request may or may not have reached AWS. */

@@ -1,7 +1,11 @@
+import type { AgentLifecycle } from './agent';
+import type { AgentRecords } from './agent-records';
 import type { OnEventRequest, OnEventResponse, StackStatusChangeEvent } from './event';
+import type { HandoverLifecycle } from './handover';
 import type { Log } from './log';
 import type { Ownership } from './ownership';
-import type { TransferStore } from './transfers';
+import type { StackState } from './stack';
+import type { TransferRecord, TransferStore } from './transfers';
 
 /** Records settled at once: each takes a few calls, and EKS and SSM throttle bursts. */
 const CONCURRENCY = 4;
@@ -15,7 +19,15 @@ const CONCURRENCY = 4;
  * Parameter Store once a deployment is over.
  */
 export class TransferSettlement {
-  constructor(private readonly ownership: Ownership, private readonly transfers: TransferStore, private readonly log: Log) {}
+  constructor(
+    private readonly ownership: Ownership,
+    private readonly transfers: TransferStore,
+    private readonly log: Log,
+    /** The stack's agent resources and their records of changes to an agent add-on, settled the same way. */
+    private readonly agents?: { readonly lifecycle: AgentLifecycle; readonly records: AgentRecords },
+    /** Restores associations released for an add-on whose hand-over did not hold. */
+    private readonly handovers?: { readonly handover: HandoverLifecycle; readonly stack: StackState },
+  ) {}
 
   public async onEvent(event: OnEventRequest): Promise<OnEventResponse> {
     switch (event.RequestType) {
@@ -42,8 +54,28 @@ export class TransferSettlement {
     const ended = records.filter(record => record.recordedAt < endedAt);
     this.log('finalize', { status: event.detail['status-details'].status, records: ended.length, later: records.length - ended.length });
     for (const transfer of ended) {
+      if (transfer.released) {
+        // Final once its hand-over resource holds it; otherwise the hand-over's rollback, or a settlement, restores it.
+        if (this.handovers && await this.handovers.stack.holds(transfer.to.logicalResourceId, transfer.released.physicalResourceId)) {
+          await this.transfers.removeRecord(transfer);
+        }
+        continue;
+      }
       await this.ownership.finalize(transfer);
     }
+    if (this.agents) {
+      for (const record of (await this.agents.records.all()).filter(r => r.recordedAt < endedAt)) {
+        await this.agents.lifecycle.settle(record, '', false);
+      }
+    }
+  }
+
+  /** A release is final when its hand-over resource holds it; otherwise the association is restored. */
+  private async settleReleased(transfer: TransferRecord, requestId: string): Promise<void> {
+    if (this.handovers && !await this.handovers.stack.holds(transfer.to.logicalResourceId, transfer.released!.physicalResourceId)) {
+      await this.handovers.handover.restore(transfer, requestId);
+    }
+    await this.transfers.removeRecord(transfer);
   }
 
   private async settleAll(requestId: string): Promise<void> {
@@ -54,13 +86,24 @@ export class TransferSettlement {
     await Promise.all(Array.from({ length: Math.min(CONCURRENCY, queue.length) }, async () => {
       for (let transfer = queue.shift(); transfer; transfer = queue.shift()) {
         try {
-          await this.ownership.settle(transfer, requestId);
+          if (transfer.released) {
+            await this.settleReleased(transfer, requestId);
+          } else {
+            await this.ownership.settle(transfer, requestId);
+          }
         } catch (error) {
           failures.push(`${transfer.associationArn}: ${error instanceof Error ? error.message : String(error)}`);
         }
       }
     }));
     await this.transfers.removeNames(strayNames);
+    for (const record of this.agents ? await this.agents.records.all() : []) {
+      try {
+        await this.agents!.lifecycle.settle(record, requestId, true);
+      } catch (error) {
+        failures.push(`agent of EKS cluster ${record.clusterName}: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
     if (failures.length > 0) {
       throw new Error(
         `Could not settle ${failures.length} of ${records.length} ownership transfers of this stack; their records stay in SSM Parameter Store and the next deployment of the stack settles them again. ${failures.join(' | ')}`,

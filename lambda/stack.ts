@@ -1,4 +1,4 @@
-import { CloudFormationClient, DescribeStackResourceCommand, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { CloudFormationClient, DescribeStackResourceCommand, DescribeStacksCommand, ListStackResourcesCommand } from '@aws-sdk/client-cloudformation';
 import type { Calls } from './calls';
 import { RequestError, answerOf } from './errors';
 
@@ -56,6 +56,14 @@ export class StackState {
    * (DELETE_SKIPPED) still holds it.
    */
   public async holds(logicalResourceId: string, physicalResourceId: string): Promise<boolean> {
+    return (await this.heldBy(logicalResourceId)) === physicalResourceId;
+  }
+
+  /**
+   * The physical id the stack's resource `logicalResourceId` holds: undefined when it is not in the
+   * stack, failed to create, or is being deleted.
+   */
+  public async heldBy(logicalResourceId: string): Promise<string | undefined> {
     try {
       const { StackResourceDetail: detail } = await this.calls.send({
         service: 'CloudFormation',
@@ -64,14 +72,32 @@ export class StackState {
         StackName: this.stackId,
         LogicalResourceId: logicalResourceId,
       }), options), { fields: { logicalResourceId } });
-      return detail?.PhysicalResourceId === physicalResourceId && !NOT_HOLDING.has(detail.ResourceStatus ?? '');
+      return detail?.PhysicalResourceId && !NOT_HOLDING.has(detail.ResourceStatus ?? '') ? detail.PhysicalResourceId : undefined;
     } catch (error) {
       const answer = answerOf(error);
       if (answer instanceof Error && answer.name === 'ValidationError' && NO_SUCH_RESOURCE.test(answer.message)) {
-        return false;
+        return undefined;
       }
       throw error;
     }
+  }
+
+  /** The logical id of the stack's resource of `resourceType` whose physical id is `physicalResourceId`, if there is one. */
+  public async resourceWithPhysicalId(resourceType: string, physicalResourceId: string): Promise<string | undefined> {
+    let nextToken: string | undefined;
+    do {
+      // ListStackResources pages through every resource (DescribeStackResources stops at 100: its API reference).
+      const page = await this.calls.send({
+        service: 'CloudFormation',
+        action: `list the resources of stack ${this.stackId}`,
+      }, 'ListStackResources', options => this.cloudformation.send(new ListStackResourcesCommand({ StackName: this.stackId, NextToken: nextToken }), options));
+      const found = page.StackResourceSummaries?.find(r => r.ResourceType === resourceType && r.PhysicalResourceId === physicalResourceId && !NOT_HOLDING.has(r.ResourceStatus ?? ''));
+      if (found) {
+        return found.LogicalResourceId;
+      }
+      nextToken = page.NextToken;
+    } while (nextToken);
+    return undefined;
   }
 
   private async status(): Promise<string> {

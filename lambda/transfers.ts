@@ -32,6 +32,20 @@ export interface TransferRecord {
   readonly to: { readonly logicalResourceId: string; readonly ownerMark: string };
   /** The association as it was before. */
   readonly from: AssociationState;
+  /**
+   * Set when the association was not taken over but released (deleted) for an EKS add-on to take
+   * its service account (`to` is then the hand-over resource): what a rollback needs to create it
+   * again.
+   */
+  readonly released?: ReleasedAssociation;
+}
+
+/** A released association's service account, and the hand-over resource's physical id. */
+export interface ReleasedAssociation {
+  readonly clusterName: string;
+  readonly namespace: string;
+  readonly serviceAccount: string;
+  readonly physicalResourceId: string;
 }
 
 /** The records found under the stack's path, and parameters that belong to no complete record. */

@@ -16,6 +16,7 @@ import {
 import { IClusterRef, IPodIdentityAssociationRef, PodIdentityAssociationReference } from 'aws-cdk-lib/aws-eks';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct, IConstruct } from 'constructs';
+import { PodIdentityAgent } from './pod-identity-agent';
 import { AssociationRole, describeRole, portableRoleArn, trustPolicyOf } from './private/association-role';
 import {
   ASSOCIATION_RESOURCE_TYPE,
@@ -28,6 +29,7 @@ import {
 import { CredentialsPrincipal } from './private/credentials-principal';
 import { errorAt } from './private/errors';
 import { PortableValue, checkPortable, crossEnvironment, unresolvableIn } from './private/references';
+import { ServiceAccountClaimKind, ServiceAccountRegistry } from './private/service-account-registry';
 import {
   ASSUME_ROLE_ACTIONS,
   AssociationIdentity,
@@ -210,6 +212,18 @@ export interface PodIdentityAssociationProps {
    * account already has one that this stack did not create.
    */
   readonly adoptExisting?: boolean;
+
+  /**
+   * Make sure the EKS Pod Identity agent runs on the cluster, which EKS Pod Identity needs to give
+   * the pods their credentials: the same as `PodIdentityAgent.ensure(this, cluster)`, one agent per
+   * cluster in the stack, with the options of the stack's `PodIdentityAgent` of the cluster if it has
+   * one. Every association of the stack on the cluster waits for the agent, whether or not it sets
+   * this prop.
+   *
+   * @default false - nothing is done about the agent, unless the stack has a `PodIdentityAgent` of
+   * the cluster (which the association then waits for).
+   */
+  readonly ensureAgent?: boolean;
 }
 
 /** Registry of associations per app, to reject two for the same service account. */
@@ -348,6 +362,14 @@ export class PodIdentityAssociation extends Resource implements IPodIdentityAsso
     this.serviceAccount = props.serviceAccount;
     checkSameEnvironment(this, 'cluster', cluster, stack, 'the stack that holds the association');
     registerServiceAccount(this, cluster, props.namespace, props.serviceAccount);
+    // An add-on role (AddonRole) for the same service account reports the conflict, naming this association.
+    ServiceAccountRegistry.of(this).claim(cluster, props.namespace, props.serviceAccount, {
+      kind: ServiceAccountClaimKind.ASSOCIATION,
+      construct: this,
+    });
+    if (props.ensureAgent) {
+      PodIdentityAgent.ensure(this, cluster);
+    }
 
     const requestedRemovalPolicy = props.removalPolicy ?? RemovalPolicy.DESTROY;
     if (requestedRemovalPolicy === RemovalPolicy.SNAPSHOT) {

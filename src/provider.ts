@@ -11,9 +11,25 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct, IConstruct } from 'constructs';
+import { POD_IDENTITY_ADDON_NAMES } from './addons/catalog';
 import { AssociationRole } from './private/association-role';
-import type { AssociationBinding } from './private/binding';
-import { OWNER_TAG_KEY, PARAMETER_ROOT, PODS_SERVICE_PRINCIPAL, SERVICE_TIMEOUT_SECONDS, TRANSFERS_RESOURCE_TYPE, TransfersResourceProperties } from './private/contract';
+import type { AgentBinding, AssociationBinding, HandoverBinding } from './private/binding';
+import { clusterKeyOf } from './private/cluster-key';
+import {
+  AGENT_ADDON_NAME,
+  AGENT_CREATOR_TAG_KEY,
+  AGENT_RESOURCE_TYPE,
+  HANDOVER_RESOURCE_TYPE,
+  HandoverResourceProperties,
+  OWNER_TAG_KEY,
+  PARAMETER_ROOT,
+  PODS_SERVICE_PRINCIPAL,
+  SERVICE_TIMEOUT_SECONDS,
+  TRANSFERS_RESOURCE_TYPE,
+  TransfersResourceProperties,
+  agentLeaseTagKeyPrefix,
+  agentRecordsPath,
+} from './private/contract';
 import { errorAt } from './private/errors';
 import { acknowledgeNagFindings, NagAcknowledgement, NAG_PACK, ruleIds } from './private/nag';
 import { MAX_ROLE_INLINE_POLICY_CHARACTERS, estimatedPolicyCharacters } from './private/policy-size';
@@ -118,15 +134,16 @@ export interface PodIdentityAssociationProviderProps {
 }
 
 /**
- * The custom-resource provider shared by every `PodIdentityAssociation` in a stack: the handler
- * function, the provider framework, their log groups, the handler's permissions (its role's policy,
- * plus one policy per role given as `role`, which the associations that use it depend on), the
+ * The custom-resource provider shared by every `PodIdentityAssociation` and `PodIdentityAgent` in a
+ * stack: the handler function, the provider framework, their log groups, the handler's permissions
+ * (its role's policy, plus one policy per role given as `role`, which the associations that use it
+ * depend on, and one per cluster whose agent the stack ensures, which the agent depends on), the
  * resource that settles ownership transfers at the end of each deployment, and the EventBridge rule
  * that tells the handler when an operation of the stack has completed.
  *
- * An association creates it on first use with the default options. To choose them, call
- * `PodIdentityAssociationProvider.getOrCreate(stack, { ... })` before the stack's first
- * association.
+ * An association or an agent creates it on first use with the default options. To choose them,
+ * call `PodIdentityAssociationProvider.getOrCreate(stack, { ... })` before the stack's first
+ * association or agent.
  *
  * @example
  * declare const stack: Stack;
@@ -197,8 +214,17 @@ export class PodIdentityAssociationProvider extends Construct {
   /** The unique part of the stack id, as a value known at deploy time: the owner marks and transfer records of this stack start with it. */
   private readonly stackUuid: string;
   private readonly transfers: CfnResource;
-  /** The logical id, cluster, namespace and service account of each association, for the transfers resource. */
+  /**
+   * The logical id, cluster, namespace and service account of each association, and the type,
+   * logical id, cluster, version and configuration of each agent, for the transfers resource.
+   */
   private readonly identities: string[][] = [];
+  /** The association resources of this stack, with the key of their cluster (`clusterKeyOf`). */
+  /** The hand-over resource of each add-on of the stack that takes Pod Identity associations, and the service accounts it takes. */
+  private readonly handovers = new Map<CfnResource, { readonly resource: CfnResource; readonly serviceAccounts: Set<string> }>();
+  private readonly associationResources: Array<{ readonly resource: CfnResource; readonly clusterKey: string }> = [];
+  /** The clusters of this stack's agents that the handler serves (one policy each). */
+  private readonly agentClusters = new Set<string>();
 
   private constructor(scope: Construct, id: string, props: PodIdentityAssociationProviderProps) {
     super(scope, id);
@@ -331,6 +357,9 @@ export class PodIdentityAssociationProvider extends Construct {
       );
     }
 
+    // A service account handed back from an add-on: its association waits for the add-on's update, which lets it go.
+    Aspects.of(stack).add({ visit: node => node === this && this.waitForAddons() }, { priority: AspectPriority.MUTATING });
+
     // Created roles are on the handler's PassRole path, unless an aspect, an injector or iam.Role.customizeRoles() moved them.
     Aspects.of(stack).add({
       visit: node => this.handlerRolePrecreated ? this.completePrecreatedHandlerRole(node) : this.passMovedRoles(node),
@@ -360,12 +389,13 @@ export class PodIdentityAssociationProvider extends Construct {
     acknowledgeNagFindings(defaultPolicyOf(this.handlerRole), [INLINE_POLICY, {
       ids: [`${AWS_SOLUTIONS}-IAM5`],
       reason: 'EKS assigns association ids at creation: the handler may read and list any association of this account and region (to see who owns the one that holds a service account), mark new or taken-over associations of the stack\'s clusters only with this stack\'s owner mark, and change or delete only associations whose owner mark names this stack. ' +
-        'It may pass only the association roles this stack creates, which share the IAM path /cdk-eks-pod-identity/<stack>/, and only to pods.eks.amazonaws.com; and it keeps ownership transfer records only under the SSM path of this stack.' + anyResourceReason,
+        'It may pass only the association roles this stack creates, which share the IAM path /cdk-eks-pod-identity/<stack>/, and only to pods.eks.amazonaws.com; and it keeps ownership transfer records and the records of agent add-ons it changed only under the SSM paths of this stack.' + anyResourceReason,
       findings: [
         '/^Resource::arn:.+:eks:.+:podidentityassociation\\/.+\\/\\*$/',
         '/^Resource::arn:.+:eks:.+:cluster\\/\\*$/',
         '/^Resource::arn:.+:iam::.+:role\\/cdk-eks-pod-identity\\/.+\\/\\*$/',
         `/^Resource::arn:.+:ssm:.+:parameter\\/${PARAMETER_ROOT}\\/.+\\/transfers\\/\\*$/`,
+        `/^Resource::arn:.+:ssm:.+:parameter\\/${PARAMETER_ROOT}\\/.+\\/agents\\/\\*$/`,
         ...anyResource,
       ],
     }]);
@@ -455,6 +485,114 @@ export class PodIdentityAssociationProvider extends Construct {
     resource.node.addDependency(this.transfers);
     const logicalId = Stack.of(this).getLogicalId(resource);
     this.identities.push([logicalId, binding.clusterName, binding.namespace, binding.serviceAccount]);
+    this.associationResources.push({ resource, clusterKey: clusterKeyOf(resource, binding.clusterName) });
+  }
+
+  /**
+   * Gives the handler what it needs to serve `resource`, the agent (`PodIdentityAgent`) of one
+   * cluster in this stack: a policy of its own for the cluster, which the agent resource depends on
+   * (CloudFormation creates it before the agent, deletes it after, and keeps it through a rollback;
+   * it never changes). The transfers resource depends on it too, so that it outlives the settlement
+   * of the agent's records; and the agent's logical id, cluster, version and configuration join the
+   * transfers resource's digest, so that adding, removing or changing an agent replaces it.
+   *
+   * @internal
+   */
+  public _bindAgent(resource: CfnResource, binding: AgentBinding): void {
+    const policy = this.agentPolicy(binding.clusterName);
+    if (policy) {
+      resource.node.addDependency(policy);
+      this.transfers.node.addDependency(policy);
+    }
+    resource.node.addDependency(this.transfers);
+    const logicalId = Stack.of(this).getLogicalId(resource);
+    this.identities.push([AGENT_RESOURCE_TYPE, logicalId, binding.clusterName, binding.addonVersion ?? '', binding.configurationValues ?? '']);
+  }
+
+  /**
+   * Records that `addon`, an EKS add-on of this stack, takes a service account (an add-on role for it
+   * is attached): the add-on's hand-over resource (`handoverOf`) releases this stack's association of
+   * it before the add-on's update.
+   *
+   * @internal
+   */
+  public _bindHandover(addon: CfnResource, binding: HandoverBinding): void {
+    this.handoverOf(addon).serviceAccounts.add(`${binding.namespace}/${binding.serviceAccount}`);
+  }
+
+  /**
+   * The hand-over resource of `addon`, created on first use: one per add-on (by its logical id),
+   * which the add-on depends on, so that its requests come before the add-on's. Its
+   * `ServiceAccounts` are those of the add-on's roles: when it gains one, it releases this stack's
+   * association of it first (an add-on cannot take an existing association over, and
+   * CloudFormation would delete a removed association only in cleanup), and a rollback restores that
+   * association; when a rollback gives one back to the add-on, it releases the association the
+   * failed deployment created for it. It needs only the handler's fixed statements (associations of
+   * this stack), and, to restore, creating on the cluster, which the template rolled back to
+   * allows. It joins the transfers resource's digest, which settles its records once the deployment
+   * is over.
+   */
+  private handoverOf(addon: CfnResource): { readonly resource: CfnResource; readonly serviceAccounts: Set<string> } {
+    const known = this.handovers.get(addon);
+    if (known) {
+      return known;
+    }
+    const stack = Stack.of(this);
+    const { clusterName, addonName } = addon as unknown as { clusterName: string; addonName: string };
+    const id = `Handover${createHash('sha256').update(stack.resolve(stack.getLogicalId(addon))).digest('hex').slice(0, 8).toUpperCase()}`;
+    const serviceAccounts = new Set<string>();
+    const properties: HandoverResourceProperties = {
+      ClusterName: clusterName,
+      AddonName: addonName,
+      ServiceAccounts: Lazy.list({ produce: () => [...serviceAccounts].sort() }),
+    };
+    const resource = new CfnResource(this, id, {
+      type: HANDOVER_RESOURCE_TYPE,
+      properties: { ServiceToken: this.serviceToken, ServiceTimeout: SERVICE_TIMEOUT_SECONDS, ...properties },
+    });
+    resource.node.addDependency(this.transfers);
+    addon.node.addDependency(resource);
+    this.identities.push([HANDOVER_RESOURCE_TYPE, stack.getLogicalId(resource), properties.ClusterName, properties.AddonName,
+      Lazy.string({ produce: () => [...serviceAccounts].sort().join(' ') })]);
+    const handover = { resource, serviceAccounts };
+    this.handovers.set(addon, handover);
+    return handover;
+  }
+
+  /**
+   * Gives each EKS add-on of the stack that takes Pod Identity associations of its own
+   * (`POD_IDENTITY_ADDON_NAMES`) its hand-over resource, and makes each association of the stack
+   * depend on those of its cluster. A service account handed back from such an add-on to a
+   * `PodIdentityAssociation` in one deployment is then free when the association is created
+   * (CloudFormation updates the add-on, which drops it, first; the handler also waits a while for
+   * EKS to remove the add-on's association), and the hand-over, which the add-on's rollback waits
+   * for, releases the association again if the deployment fails.
+   */
+  private waitForAddons(): void {
+    const stack = Stack.of(this);
+    const addons = stack.node.findAll()
+      .filter((c): c is CfnResource => CfnResource.isCfnResource(c) && c.cfnResourceType === 'AWS::EKS::Addon' && Stack.of(c) === stack)
+      .filter(addon => POD_IDENTITY_ADDON_NAMES.has(String(stack.resolve((addon as unknown as { addonName: unknown }).addonName))));
+    for (const addon of addons) {
+      const clusterName = (addon as unknown as { clusterName: unknown }).clusterName;
+      if (typeof clusterName !== 'string') {
+        continue;
+      }
+      this.handoverOf(addon);
+      for (const association of this._associationsOn(addon, clusterName)) {
+        association.node.addDependency(addon);
+      }
+    }
+  }
+
+  /**
+   * The association resources of this stack on `clusterName` (as `scope`'s template holds it).
+   *
+   * @internal
+   */
+  public _associationsOn(scope: IConstruct, clusterName: string): CfnResource[] {
+    const key = clusterKeyOf(scope, clusterName);
+    return this.associationResources.filter(association => association.clusterKey === key).map(association => association.resource);
   }
 
   /** The handler role's own policy: fixed for the life of the stack, but for the clusters it may create on. */
@@ -462,6 +600,8 @@ export class PodIdentityAssociationProvider extends Construct {
     const stack = Stack.of(this);
     const associations = stack.formatArn({ service: 'eks', resource: 'podidentityassociation', resourceName: '*/*' });
     const records = stack.formatArn({ service: 'ssm', resource: 'parameter', resourceName: `${PARAMETER_ROOT}/${this.stackUuid}/transfers` });
+    // What an agent add-on was before this stack changed its version or configuration.
+    const agentRecords = stack.formatArn({ service: 'ssm', resource: 'parameter', resourceName: agentRecordsPath(this.stackUuid).slice(1) });
     return [
       // Read-only, on any cluster: who owns the association that holds a service account, or that a Delete names.
       new iam.PolicyStatement({ actions: ['eks:DescribePodIdentityAssociation'], resources: [associations] }),
@@ -479,10 +619,10 @@ export class PodIdentityAssociationProvider extends Construct {
       }),
       new iam.PolicyStatement({
         actions: ['ssm:PutParameter', 'ssm:GetParametersByPath', 'ssm:DeleteParameters'],
-        resources: [records, `${records}/*`],
+        resources: [records, `${records}/*`, agentRecords, `${agentRecords}/*`],
       }),
-      // Which phase a request belongs to, and which resource holds an association.
-      new iam.PolicyStatement({ actions: ['cloudformation:DescribeStacks', 'cloudformation:DescribeStackResource'], resources: [Aws.STACK_ID] }),
+      // Which phase a request belongs to, which resource holds an association, and whether an agent add-on is one of the stack's own resources.
+      new iam.PolicyStatement({ actions: ['cloudformation:DescribeStacks', 'cloudformation:DescribeStackResource', 'cloudformation:ListStackResources'], resources: [Aws.STACK_ID] }),
     ];
   }
 
@@ -567,6 +707,51 @@ export class PodIdentityAssociationProvider extends Construct {
   }
 
   /**
+   * What the handler needs to serve the agent of `clusterName` in this stack, and nothing of
+   * another cluster: a policy of its own per cluster, which never changes. It may read the cluster
+   * and list its node groups and Fargate profiles (is Auto Mode alone running pods?); read and
+   * update the cluster's agent add-on; create it only with this stack's creator tag (tags on create
+   * may need eks:TagResource, on the cluster or on the new add-on: not documented, so both, on an
+   * add-on only while it carries no creator tag); add and remove this stack's lease tags and no
+   * other; delete only an add-on the library created (any stack's creator tag: the last stack that
+   * relies on it deletes it); and list the add-on's versions, which takes no resource.
+   */
+  private agentPolicy(clusterName: string): iam.Policy | undefined {
+    const stack = Stack.of(this);
+    this.agentClusters.add(JSON.stringify(stack.resolve(clusterName)));
+    const cluster = stack.formatArn({ service: 'eks', resource: 'cluster', resourceName: clusterName });
+    const addons = stack.formatArn({ service: 'eks', resource: 'addon', resourceName: `${clusterName}/${AGENT_ADDON_NAME}/*` });
+    const createdByThisStack = { [`aws:RequestTag/${AGENT_CREATOR_TAG_KEY}`]: `${this.stackUuid}/*` };
+    return this.handlerPolicy(`Agent${digestOf(stack, clusterName)}`, () => [
+      new iam.PolicyStatement({ actions: ['eks:DescribeCluster', 'eks:ListNodegroups', 'eks:ListFargateProfiles'], resources: [cluster] }),
+      new iam.PolicyStatement({ actions: ['eks:DescribeAddon', 'eks:UpdateAddon'], resources: [addons] }),
+      new iam.PolicyStatement({ actions: ['eks:CreateAddon'], resources: [cluster], conditions: { StringLike: createdByThisStack } }),
+      new iam.PolicyStatement({
+        actions: ['eks:TagResource'],
+        resources: [cluster, addons],
+        conditions: { StringLike: createdByThisStack, Null: { [`aws:ResourceTag/${AGENT_CREATOR_TAG_KEY}`]: 'true' } },
+      }),
+      new iam.PolicyStatement({
+        actions: ['eks:TagResource', 'eks:UntagResource'],
+        resources: [addons],
+        // Only this stack's lease keys, one per agent resource: `<prefix><stack uuid>/<digest of its logical id>`.
+        conditions: { 'ForAllValues:StringLike': { 'aws:TagKeys': [`${agentLeaseTagKeyPrefix(this.stackUuid)}*`] } },
+      }),
+      new iam.PolicyStatement({
+        actions: ['eks:DeleteAddon'],
+        resources: [addons],
+        conditions: { StringLike: { [`aws:ResourceTag/${AGENT_CREATOR_TAG_KEY}`]: '*/*' } },
+      }),
+      new iam.PolicyStatement({ actions: ['eks:DescribeAddonVersions'], resources: ['*'] }),
+    ], [{
+      ids: [`${NAG_PACK.AWS_SOLUTIONS}-IAM5`],
+      reason: `EKS assigns add-on ARNs at creation (addon/<cluster>/${AGENT_ADDON_NAME}/<id>): the handler may read, update and lease this cluster's ${AGENT_ADDON_NAME} add-on only (its leases: this stack's tag keys, no other), ` +
+        'tag it on create only with this stack\'s creator tag while it carries none, and delete it only when the library created it. eks:DescribeAddonVersions takes no resource (*).',
+      findings: [`/^Resource::arn:.+:eks:.+:addon\\/.+\\/${AGENT_ADDON_NAME}\\/\\*$/`, ANY_RESOURCE_FINDING],
+    }]);
+  }
+
+  /**
    * A policy of the handler role's own, created once under `id`. With a role that
    * iam.Role.customizeRoles() pre-creates, there is none: the statements go to the role's report,
    * and the template changes no role.
@@ -598,7 +783,7 @@ export class PodIdentityAssociationProvider extends Construct {
    */
   private passMovedRoles(node: IConstruct): void {
     const role = node instanceof AssociationRole ? node : node.node.scope;
-    if (!(role instanceof AssociationRole) || Stack.of(role) !== Stack.of(this) || this.movedRoles.has(role)) {
+    if (!(role instanceof AssociationRole) || !role.passedByHandler || Stack.of(role) !== Stack.of(this) || this.movedRoles.has(role)) {
       return;
     }
     if (node === role ? role.node.defaultChild instanceof iam.CfnRole : !(node instanceof iam.CfnRole)) {
@@ -648,7 +833,7 @@ export class PodIdentityAssociationProvider extends Construct {
   /** The roles this stack's associations created. */
   private createdRoles(): AssociationRole[] {
     const stack = Stack.of(this);
-    return stack.node.findAll().filter((c): c is AssociationRole => c instanceof AssociationRole && Stack.of(c) === stack);
+    return stack.node.findAll().filter((c): c is AssociationRole => c instanceof AssociationRole && c.passedByHandler && Stack.of(c) === stack);
   }
 
   /** Whether the handler's PassRole on the created-role path covers `role`: its CfnRole has that path. */
@@ -682,10 +867,13 @@ export class PodIdentityAssociationProvider extends Construct {
     }
     const clusters = this.clusters.size;
     const roles = this.node.children.filter(c => c.node.id.startsWith('Role')).length;
+    const agents = this.agentClusters.size;
     return [
       `The policies of the Pod Identity association handler's role would hold about ${size} characters, over IAM's limit of ${MAX_ROLE_INLINE_POLICY_CHARACTERS} per role: ` +
-      `this stack's associations use ${clusters} clusters (about 160 characters each) and ${roles} roles given as \`role\` (a policy of about 230 characters each). ` +
-      'Let the associations create their roles (those share one statement), or spread the associations over more stacks.',
+      `this stack's associations use ${clusters} clusters (about 160 characters each) and ${roles} roles given as \`role\` (a policy of about 230 characters each)` +
+      (agents > 0 ? `, and it ensures the agent of ${agents} clusters (a policy of about ${AGENT_POLICY_CHARACTERS} characters each)` : '') + '. ' +
+      'Let the associations create their roles (those share one statement), or spread the associations over more stacks' +
+      (agents > 0 ? ' (the agent of a cluster in the stacks that use it)' : '') + '.',
     ];
   }
 }
@@ -708,6 +896,9 @@ const INLINE_POLICY: NagAcknowledgement = {
   ids: ruleIds('IAMNoInlinePolicy', NAG_PACK.HIPAA, NAG_PACK.NIST_R4, NAG_PACK.NIST_R5, NAG_PACK.PCI),
   reason: 'Each policy of a provider role is written for this stack (its log group, clusters, roles and transfer records) and attached to that role alone; a managed policy is for sharing.',
 };
+
+/** About how many characters the policy of one agent cluster takes, each intrinsic at its longest, for a cluster name of 20 characters (test/agent). */
+const AGENT_POLICY_CHARACTERS = 1_700;
 
 /** `Resource::*`, the finding of the statements a VPC or active tracing adds to the provider's roles. */
 const ANY_RESOURCE_FINDING = '/^Resource::\\*$/';

@@ -1,5 +1,6 @@
 import { App, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import { platformApp } from '../examples/platform';
 import { roleChainApp } from '../examples/role-chain';
 import { sameAccountApp } from '../examples/same-account';
 import { sessionPolicyApp } from '../examples/session-policy';
@@ -135,5 +136,55 @@ describe('examples/session-policy.ts', () => {
         ]],
       });
     }
+  });
+});
+
+describe('examples/platform.ts', () => {
+  /** The statements of the policy of the role the association `id` created. */
+  function statementsOf(template: Template, id: string): any[] {
+    const policies = template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: Match.stringLikeRegexp(`^${id}Role`) }] } });
+    return Object.values(policies).flatMap(p => p.Properties.PolicyDocument.Statement);
+  }
+
+  test('five controllers, each associated with the service account of its Helm chart, through one provider', () => {
+    // GIVEN / WHEN
+    const template = Template.fromStack(stackOf(synthesized(platformApp()), 'Platform'));
+    // THEN
+    expectOneProvider(template);
+    expect(Object.values(associations(template)).map(r => `${r.Properties.ClusterName} ${r.Properties.Namespace}/${r.Properties.ServiceAccount}`)).toEqual([
+      'prod kube-system/aws-load-balancer-controller',
+      'prod external-dns/external-dns',
+      'prod cert-manager/cert-manager',
+      'prod external-secrets/external-secrets',
+      'prod kube-system/karpenter',
+    ]);
+  });
+
+  test('external-dns and cert-manager change the records of the one zone; External Secrets reads the secrets under platform/', () => {
+    const template = Template.fromStack(stackOf(synthesized(platformApp()), 'Platform'));
+    const zone = arn(':route53:::hostedzone/Z0123456789EXAMPLE');
+
+    expect(statementsOf(template, 'ExternalDns')).toContainEqual(expect.objectContaining({ Action: expect.arrayContaining(['route53:ChangeResourceRecordSets']), Resource: zone }));
+    expect(statementsOf(template, 'CertManager')).toContainEqual(expect.objectContaining({ Action: expect.arrayContaining(['route53:ChangeResourceRecordSets']), Resource: zone }));
+    expect(statementsOf(template, 'ExternalSecrets')).toContainEqual(expect.objectContaining({
+      Action: expect.arrayContaining(['secretsmanager:GetSecretValue']),
+      Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':secretsmanager:*:', { Ref: 'AWS::AccountId' }, ':secret:platform/*']] },
+    }));
+  });
+
+  test('Karpenter passes only its node role, to EC2, and reads only its interruption queue', () => {
+    const template = Template.fromStack(stackOf(synthesized(platformApp()), 'Platform'));
+    const statements = statementsOf(template, 'Karpenter');
+
+    expect(statements.filter(s => [s.Action].flat().includes('iam:PassRole'))).toEqual([{
+      Action: 'iam:PassRole',
+      Condition: { StringEquals: { 'iam:PassedToService': ['ec2.amazonaws.com', 'ec2.amazonaws.com.cn'] } },
+      Effect: 'Allow',
+      Resource: { 'Fn::GetAtt': [expect.stringMatching(/^KarpenterNodeRole/), 'Arn'] },
+    }]);
+    expect(statements).toContainEqual(expect.objectContaining({
+      Action: ['sqs:DeleteMessage', 'sqs:GetQueueUrl', 'sqs:ReceiveMessage'],
+      Resource: { 'Fn::GetAtt': [expect.stringMatching(/^KarpenterInterruptionQueue/), 'Arn'] },
+    }));
   });
 });

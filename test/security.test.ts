@@ -242,7 +242,7 @@ describe('the handler\'s permissions', () => {
       .map(c => [c.node.scope!.node.id === 'DefaultPolicy' ? 'DefaultPolicy' : c.node.scope!.node.id, policies[stack.getLogicalId(c as CfnResource)].Properties.PolicyDocument.Statement]));
   }
 
-  test('one policy: read any association, change only those of this stack, create only on its clusters and mark only what carries no owner mark, pass created roles, keep transfer records, read its own stack', () => {
+  test('one policy: read any association, change only those of this stack, create only on its clusters and mark only what carries no owner mark, pass created roles, keep transfer and agent records, read its own stack', () => {
     // GIVEN associations on two clusters
     const app = new App();
     const stack = newStack(app);
@@ -251,7 +251,7 @@ describe('the handler\'s permissions', () => {
 
     // THEN
     const associations = arn(`:eks:${REGION}:${ACCOUNT}:podidentityassociation/*/*`);
-    const records = { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:ssm:${REGION}:${ACCOUNT}:parameter/cdk-eks-pod-identity/`, stackUuid, '/transfers']] };
+    const parameter = (path: string) => ({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:ssm:${REGION}:${ACCOUNT}:parameter/cdk-eks-pod-identity/`, stackUuid, path]] });
     expect(handlerPolicies(stack)).toEqual({
       DefaultPolicy: [
         {
@@ -276,9 +276,10 @@ describe('the handler\'s permissions', () => {
         {
           Action: ['ssm:PutParameter', 'ssm:GetParametersByPath', 'ssm:DeleteParameters'],
           Effect: 'Allow',
-          Resource: [records, { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:ssm:${REGION}:${ACCOUNT}:parameter/cdk-eks-pod-identity/`, stackUuid, '/transfers/*']] }],
+          // this stack's transfer records, and the records of the agent add-ons it changed
+          Resource: [parameter('/transfers'), parameter('/transfers/*'), parameter('/agents'), parameter('/agents/*')],
         },
-        { Action: ['cloudformation:DescribeStacks', 'cloudformation:DescribeStackResource'], Effect: 'Allow', Resource: { Ref: 'AWS::StackId' } },
+        { Action: ['cloudformation:DescribeStacks', 'cloudformation:DescribeStackResource', 'cloudformation:ListStackResources'], Effect: 'Allow', Resource: { Ref: 'AWS::StackId' } },
         {
           Action: ['eks:CreatePodIdentityAssociation', 'eks:TagResource'],
           Condition: { StringLike: { 'aws:RequestTag/cdk-eks-pod-identity:owner': ownedByThisStack } },

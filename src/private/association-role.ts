@@ -6,7 +6,12 @@ import { acknowledgeNagFindings, NAG_PACK, ruleIds } from './nag';
 /** Options of the role an association creates. */
 export interface AssociationRoleProps {
   readonly assumedBy: iam.IPrincipal;
-  readonly path: string;
+  /**
+   * The role's IAM path; when absent, IAM's default (`/`). The roles of associations have the path
+   * the handler may pass (the provider's created-role path); add-on roles, which the handler never
+   * passes (EKS gets them in the add-on's own request), have none.
+   */
+  readonly path?: string;
   /** An explicit name; when absent, a generated one. */
   readonly roleName?: string;
   /** Applied to the role and every policy it gets. */
@@ -14,13 +19,16 @@ export interface AssociationRoleProps {
 }
 
 /**
- * The role an association creates when none is given. Its name is the one given, or generated
+ * The role an association creates when none is given, and the role of an add-on's own
+ * association (`AddonRole`). Its name is the one given, or generated
  * only where needed (`PhysicalName.GENERATE_IF_NEEDED`): when CDK references it from another
  * environment, or when a trust policy in another stack or account must name it (`portableArn()`),
  * with the same name in both cases. The association's removal policy covers it and all its
  * policies, so a retained association keeps the permissions its pods use.
  */
 export class AssociationRole extends iam.Role {
+  /** Whether the handler passes this role (to CreatePodIdentityAssociation): the role of an association, not of an add-on. */
+  public readonly passedByHandler: boolean;
   private nameRequired = false;
   private readonly explicitName?: string;
   /** The policy applied to the role, which its policies follow; undefined while CloudFormation's default (Delete) holds. */
@@ -31,6 +39,7 @@ export class AssociationRole extends iam.Role {
   constructor(scope: Construct, id: string, props: AssociationRoleProps) {
     super(scope, id, { assumedBy: props.assumedBy, path: props.path, roleName: props.roleName ?? PhysicalName.GENERATE_IF_NEEDED });
     this.explicitName = props.roleName;
+    this.passedByHandler = props.path !== undefined;
     // With iam.Role.customizeRoles() the role is pre-created outside the template: there is no CfnRole to name.
     const resource = this.cfnRole;
     if (resource && props.roleName === undefined) {

@@ -9,3 +9,18 @@ export interface AssociationBinding {
   readonly givenRole?: iam.IRole;
   readonly adoptExisting: boolean;
 }
+
+/** What the provider needs to know of a `PodIdentityAgent` to serve it. */
+export interface AgentBinding {
+  readonly clusterName: string;
+  /** As the resource's AddonVersion; undefined when absent. */
+  readonly addonVersion?: string;
+  /** As the resource's ConfigurationValues (JSON); undefined when absent. */
+  readonly configurationValues?: string;
+}
+
+/** A service account handed over to an EKS add-on of the stack (`AddonRole` attached to it). */
+export interface HandoverBinding {
+  readonly namespace: string;
+  readonly serviceAccount: string;
+}

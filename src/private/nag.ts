@@ -25,7 +25,8 @@ export interface NagAcknowledgement {
   readonly reason: string;
   /**
    * For `AwsSolutions-IAM5` on a policy, which reports one finding per wildcard action or resource
-   * (`Action::<action>`, `Resource::<resource>`): the findings acknowledged, as the patterns
+   * (`Action::<action>`, `Resource::<resource>`), and `AwsSolutions-IAM4` on a role, one per AWS
+   * managed policy (`Policy::<ARN>`): the findings acknowledged, as the patterns
    * cdk-nag 2 matches them with (`applies_to`, `/^...$/`). cdk-nag 3 matches exact ids, so each
    * finding of the policy's final document that a pattern matches is acknowledged by its id, and
    * no other.
@@ -73,7 +74,7 @@ export function acknowledgeNagFindings(resource: CfnResource | undefined, acknow
     resource.node.addValidation({
       validate: () => {
         const document = Stack.of(resource).resolve((resource as iam.CfnPolicy).policyDocument);
-        const found = wildcardFindings(document?.Statement ?? []);
+        const found = [...wildcardFindings(document?.Statement ?? []), ...managedPolicyFindings(resource)];
         acknowledge(resource, granular.flatMap(({ ids, reason, findings }) => {
           const patterns = findings!.map(asRegExp);
           return found.filter(f => patterns.some(pattern => pattern.test(f))).flatMap(finding => ids.map(id => ({ id: `${id}[${finding}]`, reason })));
@@ -105,7 +106,7 @@ interface ValidationsApi {
  * Acknowledges `rules` on `scope` for cdk-nag 3, in one call (aws-cdk-lib 2.257 records every
  * acknowledgement made so far again on each call).
  */
-function acknowledge(scope: IConstruct, rules: Array<{ id: string; reason: string }>): void {
+export function acknowledge(scope: IConstruct, rules: Array<{ id: string; reason: string }>): void {
   if (rules.length === 0) {
     return;
   }
@@ -147,12 +148,24 @@ function wildcardFindings(statements: ReadonlyArray<Record<string, unknown>>): s
 }
 
 /**
+ * The `AwsSolutions-IAM4` findings of a role, named as cdk-nag names them: `Policy::<ARN>` for each
+ * AWS managed policy (an ARN with `:iam::aws:`) once rendered (`renderedAsNag`).
+ */
+function managedPolicyFindings(resource: CfnResource): string[] {
+  if (resource.cfnResourceType !== iam.CfnRole.CFN_RESOURCE_TYPE_NAME) {
+    return [];
+  }
+  const arns: unknown[] = Stack.of(resource).resolve((resource as iam.CfnRole).managedPolicyArns) ?? [];
+  return arns.map(renderedAsNag).filter(arn => arn.includes(':iam::aws:')).map(arn => `Policy::${arn}`);
+}
+
+/**
  * A template value as cdk-nag writes it in a finding id (its `flattenCfnReference`, in
  * cdklabs/cdk-nag `src/utils/flatten-cfn-reference.ts`, the same in cdk-nag 2 and 3): a string
  * with `${` as `<` and `}` as `>`; `Fn::Join` joined; `Fn::Sub` and `Fn::ImportValue` as their
  * argument; `Fn::GetAtt` as `<Name.Attribute>`; `Ref` as `<Name>`; anything else as its JSON.
  */
-function renderedAsNag(value: unknown): string {
+export function renderedAsNag(value: unknown): string {
   if (value === undefined) {
     return '';
   }

@@ -313,12 +313,12 @@ describe('Delete', () => {
     expect(endpoint.associations()).toEqual([]);
   });
 
-  test('an association that is already gone is success', async () => {
+  test('an association that is already gone is success: one read, and a look for one a rollback restored under another id', async () => {
     const arn = await created();
     endpoint.deleteOutOfBand(endpoint.associations()[0].associationId);
 
     await expect(handler(deleteEvent(arn, BASE))).resolves.toEqual({ PhysicalResourceId: arn });
-    expect(endpoint.calls.map(call => call.status)).toEqual([404]);
+    expect(endpoint.calls.map(call => [call.operation, call.status])).toEqual([['DescribePodIdentityAssociation', 404], ['ListPodIdentityAssociations', 200]]);
   });
 
   test('a physical id that is not an association ARN (left by a failed create) is success with no call', async () => {

@@ -9,7 +9,12 @@
 // - findings: every finding, acknowledged or not, with the acknowledgement that hid it, if any;
 // - acknowledgements: the acknowledgements in the app (cdk-nag 2: `cdk_nag.rules_to_suppress`
 //   metadata; cdk-nag 3: aws-cdk-lib's `aws:cdk:acknowledged-rules`), each with the findings it matches;
-// - providers, associations: the paths of the library's constructs.
+// - providers, associations, targetRoles, addonRoles: the paths of the library's constructs;
+// - addonChecks: each add-on's PodIdentityAssociations as this aws-cdk-lib synthesizes them;
+// - catalogPolicies: the policies the catalog's permission sets land in, and the findings the user chose there;
+// - agents, agentAddons: the paths of the PodIdentityAgents, and per cluster the AWS::EKS::Addon resources for
+//   eks-pod-identity-agent and the Custom::EksPodIdentityAgent resources this aws-cdk-lib synthesizes, with what each
+//   cluster must have.
 'use strict';
 const fs = require('fs');
 const path = require('path');
@@ -34,12 +39,18 @@ const versionOf = id => JSON.parse(fs.readFileSync(path.join(here, 'node_modules
 const cdk = require('aws-cdk-lib');
 const { App, Aspects, CfnResource, RemovalPolicy, Stack } = cdk;
 const ec2 = require('aws-cdk-lib/aws-ec2');
+const eksv1 = require('aws-cdk-lib/aws-eks');
 const eks = require('aws-cdk-lib/aws-eks-v2');
 const iam = require('aws-cdk-lib/aws-iam');
 const kms = require('aws-cdk-lib/aws-kms');
 const s3 = require('aws-cdk-lib/aws-s3');
 const nag = require('cdk-nag');
-const { PodIdentityAssociation, PodIdentityAssociationProvider, PodIdentityTargetRole } = require('cdk-eks-pod-identity');
+const { AddonRole, AdotCollector, EbsCsiDriverPolicy, PodIdentityAssociation, PodIdentityAssociationProvider, PodIdentityTargetRole } = require('cdk-eks-pod-identity');
+const { PodIdentityAgent } = require('cdk-eks-pod-identity');
+const lambda = require('aws-cdk-lib/aws-lambda');
+const { CertManagerPermissions, ExternalDnsPermissions, ExternalSecretsPermissions, KarpenterPermissions } = require('cdk-eks-pod-identity');
+const route53 = require('aws-cdk-lib/aws-route53');
+const sqs = require('aws-cdk-lib/aws-sqs');
 
 const PACKS = [
   nag.AwsSolutionsChecks,
@@ -52,6 +63,13 @@ const PACKS = [
 
 // ---------------------------------------------------------------------------------------------
 // The app: what a user writes.
+
+/**
+ * The policies the catalog's permission sets land in, with the AwsSolutions-IAM5 findings that are
+ * the user's there (wildcards the user chose, the user's own grants), which must stay reported; set
+ * by buildApp().
+ */
+let catalogPolicies = [];
 
 /** The app, synthesized into `outdir`, and the user's constructs run.ts checks the findings of. */
 function buildApp(outdir) {
@@ -106,10 +124,97 @@ function buildApp(outdir) {
   const workers = new PodIdentityAssociation(regulated, 'Workers', { cluster: regulatedCluster, namespace: 'workers', serviceAccount: 'workers' });
   const archive = new s3.Bucket(regulated, 'ArchiveBucket');
   archive.grantRead(workers);
-  return { app, regulated, files, filesBucket, workers, archive };
+
+  // Add-on roles: on aws-eks-v2 and aws-eks clusters, attached to the L2 Addon of each module and
+  // to CfnAddons, with each kind of customer policy; the buckets and the grant are the user's.
+  const addons = new Stack(app, 'Addons', { env: { account: '111122223333', region: 'us-east-1' } });
+  const blueV2 = eks.Cluster.fromClusterAttributes(addons, 'BlueCluster', { clusterName: 'blue' });
+  const greenV1 = eksv1.Cluster.fromClusterAttributes(addons, 'GreenCluster', { clusterName: 'green' });
+  const volumeKey = kms.Key.fromKeyArn(addons, 'VolumeKey', 'arn:aws:kms:us-east-1:111122223333:key/11111111-2222-3333-4444-555555555555');
+  AddonRole.ebsCsiDriver(addons, 'EbsCsiDriverRole', { cluster: blueV2, managedPolicy: EbsCsiDriverPolicy.CLUSTER_TAGGED_VOLUMES, kmsKeys: [volumeKey] })
+    .attachToAddon(new eks.Addon(addons, 'EbsCsiDriver', { cluster: blueV2, addonName: 'aws-ebs-csi-driver' }));
+  AddonRole.vpcCni(addons, 'VpcCniRole', { cluster: greenV1, ipv6: true })
+    .attachToAddon(new eksv1.Addon(addons, 'VpcCni', { cluster: greenV1, addonName: 'vpc-cni' }));
+  AddonRole.cloudWatchObservability(addons, 'CloudWatchRole', { cluster: blueV2, logsScopedToCluster: true })
+    .attachToAddon(new eksv1.CfnAddon(addons, 'CloudWatch', { clusterName: 'blue', addonName: 'amazon-cloudwatch-observability' }));
+  const adot = new eks.Addon(addons, 'Adot', { cluster: blueV2, addonName: 'adot' });
+  AddonRole.adot(addons, 'AdotMetricsRole', { cluster: blueV2, collector: AdotCollector.PROMETHEUS_METRICS }).attachToAddon(adot);
+  AddonRole.adot(addons, 'AdotTracesRole', { cluster: blueV2, collector: AdotCollector.OTLP_INGEST }).attachToAddon(adot);
+  const modelsBucket = new s3.Bucket(addons, 'ModelsBucket');
+  const mountpoint = AddonRole.mountpointS3CsiDriver(addons, 'MountpointRole', { cluster: blueV2, buckets: [modelsBucket] });
+  new eksv1.CfnAddon(addons, 'Mountpoint', { clusterName: 'blue', addonName: 'aws-mountpoint-s3-csi-driver', podIdentityAssociations: [mountpoint.podIdentityAssociation()] });
+  const datasets = new s3.Bucket(addons, 'DatasetsBucket');
+  datasets.grantRead(mountpoint);
+  const addonEntries = {
+    'Addons/EbsCsiDriver': ['ebs-csi-controller-sa'],
+    'Addons/VpcCni': ['aws-node'],
+    'Addons/CloudWatch': ['cloudwatch-agent'],
+    'Addons/Adot': ['adot-col-prom-metrics', 'adot-col-otlp-ingest'],
+    'Addons/Mountpoint': ['s3-csi-driver-sa'],
+  };
+
+  // Permission sets of the catalog (src/permissions/), granted each way: to a created role (next to
+  // the user's bucket grant of Files), to a role of the user, and to a target role of another account.
+  // Upstream's wildcards are acknowledged on the policy they land in; those the user chose stay reported.
+  const zone = route53.HostedZone.fromHostedZoneId(workloads, 'Zone', 'Z0123456789EXAMPLE');
+  const externalDns = new ExternalDnsPermissions({ hostedZones: [zone] }).associate(workloads, 'ExternalDns', { cluster: blue });
+  new KarpenterPermissions({
+    cluster: green,
+    nodeRoles: [iam.Role.fromRoleName(workloads, 'KarpenterNodeRole', 'KarpenterNodeRole-green')],
+    interruptionQueue: sqs.Queue.fromQueueArn(workloads, 'KarpenterQueue', 'arn:aws:sqs:us-east-1:111122223333:green'),
+  }).grant(files);
+  const dnsRole = new iam.Role(workloads, 'DnsRole', { assumedBy: new iam.ServicePrincipal('pods.eks.amazonaws.com') });
+  new CertManagerPermissions({ allHostedZones: true }).associate(workloads, 'CertManager', { cluster: blue, role: dnsRole });
+  const secretsReader = new PodIdentityTargetRole(data, 'SecretsReader');
+  new ExternalSecretsPermissions({ secretNamePrefixes: ['platform/'] }).associate(workloads, 'ExternalSecrets', { cluster: blue, targetRole: secretsReader });
+  catalogPolicies = [
+    { path: `${externalDns.node.path}/Role/DefaultPolicy/Resource`, reported: [] },
+    // Next to the user's bucket.grantRead(files), whose findings are the user's.
+    {
+      path: `${files.node.path}/Role/DefaultPolicy/Resource`,
+      reported: [...['s3:GetObject*', 's3:GetBucket*', 's3:List*'].map(action => `Action::${action}`), `Resource::<${workloads.getLogicalId(filesBucket.node.defaultChild)}.Arn>/*`]
+        .map(finding => `AwsSolutions-IAM5[${finding}]`),
+    },
+    { path: `${dnsRole.node.path}/DefaultPolicy/Resource`, reported: ['AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:route53:::hostedzone/*]'] },
+    { path: `${secretsReader.node.path}/DefaultPolicy/Resource`, reported: ['AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:*:<AWS::AccountId>:secret:platform/*]'] },
+  ];
+
+  // The Pod Identity agent. On an imported aws-eks-v2 cluster, ensured by an association: a custom
+  // resource, and the handler's policy for the cluster. On clusters whose agent add-on the user
+  // declares (an Addon of aws-eks-v2 of their own, a CfnAddon, and cluster.eksPodIdentityAgent of an
+  // aws-eks-v2 and of an aws-eks Cluster): the agent uses it, and creates nothing. The clusters are
+  // the user's, with their findings.
+  new PodIdentityAssociation(workloads, 'Agented', { cluster: blue, namespace: 'agented', serviceAccount: 'agented', ensureAgent: true });
+  new eks.Addon(workloads, 'GreenPodIdentityAgent', { cluster: green, addonName: 'eks-pod-identity-agent' });
+  PodIdentityAgent.ensure(workloads, green);
+  const agentsStack = new Stack(app, 'Agents', { env: { account: '111122223333', region: 'us-east-1' } });
+  const autoMode = new eks.Cluster(agentsStack, 'AutoMode', { version: eks.KubernetesVersion.V1_34 });
+  autoMode.eksPodIdentityAgent;
+  new PodIdentityAssociation(agentsStack, 'AutoModeApp', { cluster: autoMode, namespace: 'app', serviceAccount: 'app', ensureAgent: true });
+  const classic = new eksv1.Cluster(agentsStack, 'Classic', {
+    version: eksv1.KubernetesVersion.V1_32,
+    kubectlLayer: lambda.LayerVersion.fromLayerVersionArn(agentsStack, 'KubectlLayer', 'arn:aws:lambda:us-east-1:111122223333:layer:kubectl:1'),
+  });
+  new PodIdentityAssociation(agentsStack, 'ClassicApp', { cluster: classic, namespace: 'app', serviceAccount: 'app', ensureAgent: true });
+  classic.eksPodIdentityAgent;
+  // aws-eks-v2 has its own CfnAddon in newer aws-cdk-lib versions; aws-eks's otherwise.
+  const CfnAddon = eks.CfnAddon ?? eksv1.CfnAddon;
+  const imported = eks.Cluster.fromClusterAttributes(agentsStack, 'Imported', { clusterName: 'imported' });
+  PodIdentityAgent.ensure(agentsStack, imported);
+  new CfnAddon(agentsStack, 'ImportedPodIdentityAgent', { clusterName: 'imported', addonName: 'eks-pod-identity-agent' });
+  const clusterKey = (stack, clusterName) => JSON.stringify([stack.stackName, stack.resolve(clusterName)]);
+  const agentExpectations = [
+    { what: 'blue (imported aws-eks-v2, ensureAgent)', key: clusterKey(workloads, 'blue'), addons: 0, agentResources: 1 },
+    { what: 'green (imported aws-eks-v2, the user\'s aws-eks-v2 Addon)', key: clusterKey(workloads, 'green'), addons: 1, agentResources: 0 },
+    { what: 'AutoMode (aws-eks-v2 Cluster, cluster.eksPodIdentityAgent)', key: clusterKey(agentsStack, autoMode.clusterName), addons: 1, agentResources: 0 },
+    { what: 'Classic (aws-eks Cluster, cluster.eksPodIdentityAgent)', key: clusterKey(agentsStack, classic.clusterName), addons: 1, agentResources: 0 },
+    { what: `imported (the user's ${eks.CfnAddon ? 'aws-eks-v2' : 'aws-eks'} CfnAddon)`, key: clusterKey(agentsStack, 'imported'), addons: 1, agentResources: 0 },
+  ];
+
+  return { app, regulated, files, filesBucket, workers, archive, addons, mountpoint, modelsBucket, datasets, addonEntries, agentExpectations };
 }
 
-const { app, regulated, files, filesBucket, workers, archive } = buildApp(path.join(here, 'cdk.out'));
+const { app, regulated, files, filesBucket, workers, archive, addons, mountpoint, modelsBucket, datasets, addonEntries, agentExpectations } = buildApp(path.join(here, 'cdk.out'));
 
 // ---------------------------------------------------------------------------------------------
 // cdk-nag.
@@ -322,15 +427,62 @@ acknowledgements = [...unique.values()];
 // ---------------------------------------------------------------------------------------------
 
 const pathsOf = type => app.node.findAll().filter(c => c instanceof type).map(c => c.node.path);
+
+/**
+ * The add-on roles' entries as synthesized with this aws-cdk-lib: each add-on's
+ * PodIdentityAssociations, by service account, with the role of the add-on role that holds it.
+ */
+function addonChecks() {
+  const template = app.synth().getStackByName(addons.stackName).template;
+  return Object.entries(addonEntries).map(([addonPath, serviceAccounts]) => {
+    const addon = app.node.findAll().find(c => c.node.path === addonPath);
+    const resource = CfnResource.isCfnResource(addon) ? addon : addon.node.defaultChild;
+    const entries = template.Resources[addons.getLogicalId(resource)].Properties.PodIdentityAssociations ?? [];
+    const roleOf = serviceAccount => app.node.findAll().find(c => c instanceof AddonRole && c.serviceAccount === serviceAccount);
+    const expected = serviceAccounts.map(serviceAccount => ({ RoleArn: { 'Fn::GetAtt': [addons.getLogicalId(roleOf(serviceAccount).role.node.defaultChild), 'Arn'] }, ServiceAccount: serviceAccount }));
+    return { path: addonPath, ok: JSON.stringify(entries) === JSON.stringify(expected), expected, actual: entries };
+  });
+}
+/**
+ * Per cluster (its name as each stack's template holds it: a literal, or a reference within the
+ * stack), the AWS::EKS::Addon resources for eks-pod-identity-agent and the Custom::EksPodIdentityAgent
+ * resources of the synthesized templates, with what the app expects of the clusters it names.
+ */
+function agentAddons() {
+  const clusters = new Map();
+  for (const stack of app.synth().stacks) {
+    for (const [logicalId, resource] of Object.entries(stack.template.Resources ?? {})) {
+      const isAddon = resource.Type === 'AWS::EKS::Addon' && resource.Properties.AddonName === 'eks-pod-identity-agent';
+      const isAgent = resource.Type === 'Custom::EksPodIdentityAgent';
+      if (!isAddon && !isAgent) {
+        continue;
+      }
+      const key = JSON.stringify([stack.stackName, resource.Properties.ClusterName]);
+      const cluster = clusters.get(key) ?? { key, addons: [], agentResources: [] };
+      (isAddon ? cluster.addons : cluster.agentResources).push(`${stack.stackName}/${logicalId}`);
+      clusters.set(key, cluster);
+    }
+  }
+  return {
+    clusters: [...clusters.values()],
+    expected: agentExpectations,
+  };
+}
+
 fs.writeFileSync(resultFile, JSON.stringify({
   versions: { 'aws-cdk-lib': versionOf('aws-cdk-lib'), 'constructs': versionOf('constructs'), 'cdk-nag': versionOf('cdk-nag'), 'cdk-eks-pod-identity': versionOf('cdk-eks-pod-identity') },
   packs: packNames,
   providers: pathsOf(PodIdentityAssociationProvider),
   associations: pathsOf(PodIdentityAssociation),
   targetRoles: pathsOf(PodIdentityTargetRole),
+  addonRoles: pathsOf(AddonRole),
+  addonChecks: addonChecks(),
+  agents: pathsOf(PodIdentityAgent),
+  agentAddons: agentAddons(),
+  catalogPolicies,
   userResources: {
-    grantPolicies: [files, workers].map(a => `${a.node.path}/Role/DefaultPolicy/Resource`),
-    buckets: [filesBucket, archive].map(b => b.node.defaultChild.node.path),
+    grantPolicies: [files, workers, mountpoint].map(a => `${a.node.path}/Role/DefaultPolicy/Resource`),
+    buckets: [filesBucket, archive, modelsBucket, datasets].map(b => b.node.defaultChild.node.path),
     vpc: regulated.node.findChild('Vpc').node.path,
   },
   findings,

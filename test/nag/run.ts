@@ -8,8 +8,16 @@
  * judges what it saw. It fails on:
  * - a finding on a resource of the library that no acknowledgement of the library hides: everything
  *   under a stack's PodIdentityAssociationProvider, an association's Resource and created role's
- *   Resource, and the created role's DefaultPolicy for the rule IAMNoInlinePolicy only (its other
- *   findings are the user's grants, as the statements in it are);
+ *   Resource, an add-on role's role and customer managed policy, and either role's DefaultPolicy for
+ *   the rule IAMNoInlinePolicy only (its other findings are the user's grants, as the statements in
+ *   it are);
+ * - an add-on whose synthesized PodIdentityAssociations are not the entries of its add-on roles;
+ * - a cluster with more than one AWS::EKS::Addon for eks-pod-identity-agent in the app, or a cluster
+ *   of the app's PodIdentityAgents without what it must have: the add-on the user declares and no
+ *   Custom::EksPodIdentityAgent (the agent uses it), or the custom resource and no add-on;
+ * - in a policy a permission set of the catalog landed in, an AwsSolutions-IAM5 finding left
+ *   reported that is not the user's (a wildcard the user chose, a grant of the user's), or one of
+ *   the user's hidden;
  * - a finding on a resource of the user that an acknowledgement hides (the app acknowledges nothing
  *   itself), or one of the findings the app's own resources must give that is missing (the
  *   AwsSolutions-IAM5 findings of bucket.grantRead(association), the buckets', the VPC's);
@@ -62,6 +70,27 @@ interface AppResult {
   readonly providers: string[];
   readonly associations: string[];
   readonly targetRoles: string[];
+  /** The add-on roles (`AddonRole`); absent from results of an older app.js. */
+  readonly addonRoles?: string[];
+  /** Each add-on's PodIdentityAssociations as synthesized, and whether they are the add-on roles' entries. */
+  readonly addonChecks?: Array<{ path: string; ok: boolean; expected: unknown; actual: unknown }>;
+  /**
+   * The policies the catalog's permission sets land in (src/permissions/), with the AwsSolutions-IAM5
+   * findings that are the user's there (wildcards the user chose, the user's own grants); absent from
+   * results of an older app.js.
+   */
+  readonly catalogPolicies?: Array<{ path: string; reported: string[] }>;
+  /** The PodIdentityAgents; absent from results of an older app.js. */
+  readonly agents?: string[];
+  /**
+   * Per cluster (its name as its stack's template holds it), the AWS::EKS::Addon resources for
+   * eks-pod-identity-agent and the Custom::EksPodIdentityAgent resources, as synthesized; and what
+   * the app expects of the clusters it names. Absent from results of an older app.js.
+   */
+  readonly agentAddons?: {
+    readonly clusters: Array<{ key: string; addons: string[]; agentResources: string[] }>;
+    readonly expected: Array<{ what: string; key: string; addons: number; agentResources: number }>;
+  };
   readonly userResources: { readonly grantPolicies: string[]; readonly buckets: string[]; readonly vpc: string };
   readonly findings: Finding[];
   readonly acknowledgements: Acknowledgement[];
@@ -216,7 +245,15 @@ function judge(report: EnvironmentReport, result: AppResult, env: Environment): 
     result.providers.some(provider => under(provider, f.path)) ||
     result.associations.some(a =>
       f.path === `${a}/Resource` || f.path === `${a}/Role/Resource` ||
-      (f.path === `${a}/Role/DefaultPolicy/Resource` && ruleOf(f) === 'IAMNoInlinePolicy'));
+      (f.path === `${a}/Role/DefaultPolicy/Resource` && ruleOf(f) === 'IAMNoInlinePolicy')) ||
+    // An add-on role: its role, the customer managed policy it writes, and the form (inline) of its grants policy.
+    (result.addonRoles ?? []).some(a =>
+      f.path === `${a}/Role/Resource` || f.path === `${a}/Policy/Resource` ||
+      (f.path === `${a}/Role/DefaultPolicy/Resource` && ruleOf(f) === 'IAMNoInlinePolicy')) ||
+    // A permission set's upstream wildcards, in the policy it landed in: every IAM5 finding there but the user's.
+    (result.catalogPolicies ?? []).some(c => f.path === c.path && ruleOf(f) === 'IAM5' && !c.reported.includes(f.id)) ||
+    // An agent's custom resource (its policy is the provider's).
+    (result.agents ?? []).some(a => f.path === `${a}/Resource`);
 
   // 1. The library's resources: nothing left to the user.
   const left = result.findings.filter(f => library(f) && !f.acknowledgedBy);
@@ -251,11 +288,19 @@ function judge(report: EnvironmentReport, result: AppResult, env: Environment): 
     expect(`${bucket}`, reported.filter(f => f.path === bucket));
   }
   expect(`${result.userResources.vpc}/**`, reported.filter(f => under(result.userResources.vpc, f.path)));
+  for (const catalog of result.catalogPolicies ?? []) {
+    for (const id of catalog.reported) {
+      expect(`${catalog.path} (the user's, next to a permission set)`, reported.filter(f => f.path === catalog.path && f.id === id));
+    }
+  }
   report.notes.push(...confirmed.map(c => `user finding reported: ${c}`));
 
   // 3. The library's acknowledgements: none stale, none on what it does not own.
   const ofNag = result.acknowledgements.filter(a => expectedPacks.some(p => a.id.startsWith(`${p}-`)) || a.id.startsWith('CdkNagValidationFailure'));
-  const owned = (a: Acknowledgement) => [...result.providers, ...result.associations, ...result.targetRoles].some(scope => under(scope, a.path));
+  const libraryScopes = [...result.providers, ...result.associations, ...result.targetRoles, ...result.addonRoles ?? [], ...result.agents ?? []];
+  const owned = (a: Acknowledgement) => libraryScopes.some(scope => under(scope, a.path)) ||
+    // The IAM5 acknowledgements of a permission set, on the policy (possibly the user's role's) it landed in.
+    ((result.catalogPolicies ?? []).some(c => a.path === c.path) && a.id.startsWith('AwsSolutions-IAM5'));
   const describe = (a: Acknowledgement) => `${a.path}  ${a.id}${a.appliesTo ? ` applies_to ${a.appliesTo.join(', ')}` : ''}`;
   const stale = ofNag.filter(a => owned(a) && a.matches === 0);
   if (stale.length > 0) {
@@ -265,7 +310,38 @@ function judge(report: EnvironmentReport, result: AppResult, env: Environment): 
   if (foreign.length > 0) {
     fail(report, 'Acknowledgements outside the library\'s constructs', foreign.map(describe));
   }
-  // 4. cdk-nag 3 run by aws-cdk-lib, as users run it: the same findings reported.
+  // 4. The add-on roles' entries, in the add-ons this aws-cdk-lib synthesizes.
+  const wrongEntries = (result.addonChecks ?? []).filter(check => !check.ok);
+  if (wrongEntries.length > 0) {
+    fail(report, 'Add-ons without the add-on roles\' entries', wrongEntries.map(c => `${c.path}: expected ${JSON.stringify(c.expected)}, got ${JSON.stringify(c.actual)}`));
+  } else if (result.addonChecks) {
+    report.notes.push(`add-on roles' entries as synthesized: ${result.addonChecks.map(c => c.path).join(', ')}`);
+  }
+
+  // 5. The agent: never two AWS::EKS::Addon for eks-pod-identity-agent on one cluster; the add-on the user declares used.
+  if (result.agentAddons) {
+    const { clusters, expected } = result.agentAddons;
+    const twice = clusters.filter(c => c.addons.length > 1);
+    if (twice.length > 0) {
+      fail(report, 'Clusters with more than one AWS::EKS::Addon for eks-pod-identity-agent', twice.map(c => `${c.key}: ${c.addons.join(', ')}`));
+    }
+    const wrong = expected.flatMap(e => {
+      const found = clusters.find(c => c.key === e.key) ?? { addons: [], agentResources: [] };
+      return found.addons.length === e.addons && found.agentResources.length === e.agentResources ? [] : [
+        `${e.what}: expected ${e.addons} AWS::EKS::Addon and ${e.agentResources} Custom::EksPodIdentityAgent, ` +
+        `got ${found.addons.length} (${found.addons.join(', ') || 'none'}) and ${found.agentResources.length} (${found.agentResources.join(', ') || 'none'})`,
+      ];
+    });
+    if (wrong.length > 0) {
+      fail(report, 'The agents\' clusters do not have what they must', wrong);
+    } else {
+      report.notes.push(`agent add-ons as synthesized: one AWS::EKS::Addon per cluster at most; ${expected.map(e => `${e.what} ${e.addons}/${e.agentResources}`).join('; ')}`);
+    }
+  } else {
+    fail(report, 'No agent add-on check in the result', ['app.js wrote no agentAddons']);
+  }
+
+  // 6. cdk-nag 3 run by aws-cdk-lib, as users run it: the same findings reported.
   if (result.plugins) {
     const key = (f: { path: string; id: string }) => `${f.path}  ${f.id}`;
     const asPlugins = new Set(result.plugins.reported.filter(f => expectedPacks.some(p => f.id.startsWith(`${p}-`))).map(key));

@@ -1,0 +1,10 @@
+export * from './addon-role';
+export * from './options';
+export { AdotCollector, AdotPrometheusDestination } from './adot';
+export type { AdotRoleProps } from './adot';
+export type { CloudWatchObservabilityRoleProps } from './amazon-cloudwatch-observability';
+export { EbsCsiDriverPolicy } from './aws-ebs-csi-driver';
+export type { EbsCsiDriverRoleProps } from './aws-ebs-csi-driver';
+export { MountpointS3Access } from './aws-mountpoint-s3-csi-driver';
+export type { MountpointS3CsiDriverRoleProps } from './aws-mountpoint-s3-csi-driver';
+export type { VpcCniRoleProps } from './vpc-cni';
