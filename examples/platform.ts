@@ -3,6 +3,7 @@
  * one hosted zone, External Secrets on the secrets under one path, and Karpenter with its node role
  * and interruption queue. Each gets, in one line, an association for the service account its Helm
  * chart creates and the permissions its upstream project documents, scoped to what is named here.
+ * The stack also makes sure the cluster runs the EKS Pod Identity agent.
  */
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
@@ -15,6 +16,7 @@ import {
   ExternalDnsPermissions,
   ExternalSecretsPermissions,
   KarpenterPermissions,
+  PodIdentityAgent,
 } from '../src';
 
 /** The app, one stack in the cluster's account; `outdir` is where it synthesizes to. */
@@ -25,6 +27,9 @@ export function platformApp(outdir?: string): App {
   // An existing cluster and hosted zone, imported by name and id.
   const cluster = eks.Cluster.fromClusterAttributes(stack, 'Cluster', { clusterName: 'prod' });
   const zone = route53.HostedZone.fromHostedZoneAttributes(stack, 'Zone', { hostedZoneId: 'Z0123456789EXAMPLE', zoneName: 'apps.example.com' });
+
+  // The cluster runs the agent: built into Auto Mode, otherwise the EKS add-on, used if it exists and created if not.
+  PodIdentityAgent.ensure(stack, cluster);
 
   // kube-system/aws-load-balancer-controller: changes only the load balancers tagged for this cluster.
   new AwsLoadBalancerControllerPermissions({ cluster }).associate(stack, 'LoadBalancerController', { cluster });

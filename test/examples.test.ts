@@ -160,6 +160,17 @@ describe('examples/platform.ts', () => {
     ]);
   });
 
+  test('the stack ensures the agent of the cluster, and every association waits for it', () => {
+    const template = Template.fromStack(stackOf(synthesized(platformApp()), 'Platform'));
+
+    const agents = template.findResources('Custom::EksPodIdentityAgent');
+    expect(Object.values(agents).map(r => r.Properties.ClusterName)).toEqual(['prod']);
+    const [agentId] = Object.keys(agents);
+    for (const [id, association] of Object.entries(associations(template))) {
+      expect([id, association.DependsOn]).toEqual([id, expect.arrayContaining([agentId])]);
+    }
+  });
+
   test('external-dns and cert-manager change the records of the one zone; External Secrets reads the secrets under platform/', () => {
     const template = Template.fromStack(stackOf(synthesized(platformApp()), 'Platform'));
     const zone = arn(':route53:::hostedzone/Z0123456789EXAMPLE');
