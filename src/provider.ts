@@ -219,9 +219,9 @@ export class PodIdentityAssociationProvider extends Construct {
    * logical id, cluster, version and configuration of each agent, for the transfers resource.
    */
   private readonly identities: string[][] = [];
-  /** The association resources of this stack, with the key of their cluster (`clusterKeyOf`). */
   /** The hand-over resource of each add-on of the stack that takes Pod Identity associations, and the service accounts it takes. */
   private readonly handovers = new Map<CfnResource, { readonly resource: CfnResource; readonly serviceAccounts: Set<string> }>();
+  /** The association resources of this stack, with the key of their cluster (`clusterKeyOf`). */
   private readonly associationResources: Array<{ readonly resource: CfnResource; readonly clusterKey: string }> = [];
   /** The clusters of this stack's agents that the handler serves (one policy each). */
   private readonly agentClusters = new Set<string>();
@@ -539,7 +539,7 @@ export class PodIdentityAssociationProvider extends Construct {
     }
     const stack = Stack.of(this);
     const { clusterName, addonName } = addon as unknown as { clusterName: string; addonName: string };
-    const id = `Handover${createHash('sha256').update(stack.resolve(stack.getLogicalId(addon))).digest('hex').slice(0, 8).toUpperCase()}`;
+    const id = `Handover${digestOf(stack, stack.getLogicalId(addon))}`;
     const serviceAccounts = new Set<string>();
     const properties: HandoverResourceProperties = {
       ClusterName: clusterName,
