@@ -396,6 +396,94 @@ describe('a service account handed over to an add-on, and back', () => {
     healthy();
   });
 
+  test.each(FORMS)('GIVEN the add-on holds the service account, WHEN a deployment that detaches its AddonRole (the stack keeps the agent and an association) fails after the add-on\'s update THEN the add-on holds it again, as before (rollback form %s)', async (rollbackForm) => {
+    // GIVEN
+    const spec = app('Alpha', ebsAddon(true));
+    expect((await world.deploy(spec)).status).toBe('CREATE_COMPLETE');
+    const before = worldSnapshotOf(world);
+
+    // WHEN the add-on's workload, which comes after the add-on's update (it dropped the add-on's association), fails
+    const result = await world.deploy(next(spec, ebsAddon(false)),
+      failOn(`${addonConstructId('blue', EBS_ADDON)}Workload`, { rollbackForm, rollbackUpdateOrder: 'dependencies' }));
+
+    // THEN the hand-over, still in the stack, waited out EKS's delete lag before the add-on took the service account back
+    expect(world.eks.callsTo('UpdateAddon').filter(call => call.status === 200).map(call => (call.body as { podIdentityAssociations?: unknown[] }).podIdentityAssociations?.length))
+      .toEqual([0, 1]);
+    expect(result.failure).toMatch(/Simulated failure/);
+    expect(result.status).toBe('UPDATE_ROLLBACK_COMPLETE');
+    expect(asBefore(world, before)).toEqual([]);
+    expect(handedOverHeldOnce(world, 'Alpha')).toEqual([]);
+    healthy();
+  });
+
+  /*
+   * The limit the README documents (Roles for EKS add-ons, "The last add-on role of a stack removed"):
+   * a deployment that detaches the role and removes every construct of the library from the stack
+   * leaves nothing of the library to wait before the add-on's rollback. Whether EKS keeps an add-on's
+   * own association for a while after the add-on's update dropped it is not documented: both.
+   */
+  const lastConstruct = { associations: [], agents: [], ...ebsAddon(true) };
+  test('GIVEN the add-on holds the service account with the stack\'s last construct of the library, WHEN the deployment that detaches it fails after the add-on\'s update, AND EKS has no delete lag THEN the rollback completes: everything as before', async () => {
+    // GIVEN
+    world.eks.setDeleteLag(0);
+    const spec = app('Alpha', lastConstruct);
+    expect((await world.deploy(spec)).status).toBe('CREATE_COMPLETE');
+    expect(resourcesOf('Alpha', HANDOVER_RESOURCE_TYPE)).toHaveLength(1);
+    const before = worldSnapshotOf(world);
+
+    // WHEN
+    const result = await world.deploy(next(spec, ebsAddon(false)), failOn(`${addonConstructId('blue', EBS_ADDON)}Workload`));
+
+    // THEN
+    expect(result.status).toBe('UPDATE_ROLLBACK_COMPLETE');
+    expect(asBefore(world, before)).toEqual([]);
+    expect(handedOverHeldOnce(world, 'Alpha')).toEqual([]);
+    healthy();
+  });
+
+  test('GIVEN the add-on holds the service account with the stack\'s last construct of the library, WHEN the deployment that detaches it fails after the add-on\'s update, AND EKS still holds the add-on\'s association THEN the rollback stops at the add-on with nothing of the library changed, AND ContinueUpdateRollback after the lag restores everything as before', async () => {
+    // GIVEN
+    const spec = app('Alpha', lastConstruct);
+    expect((await world.deploy(spec)).status).toBe('CREATE_COMPLETE');
+    const before = worldSnapshotOf(world);
+    const libraryResources = Object.values(world.cloudformation.stack('Alpha')!.resources)
+      .filter(r => r.resourceType.startsWith('Custom::') || r.resourceType.startsWith('AWS::IAM::') || r.resourceType.startsWith('AWS::Lambda::'))
+      .map(r => [r.logicalResourceId, r.physicalResourceId]);
+
+    // WHEN
+    const stopped = await world.deploy(next(spec, ebsAddon(false)), failOn(`${addonConstructId('blue', EBS_ADDON)}Workload`));
+
+    // THEN the add-on's Update back is the one failure of the rollback: EKS refuses the service account its own association held moments ago
+    expect(stopped.status).toBe('UPDATE_ROLLBACK_FAILED');
+    expect(stopped.operations.filter(o => !o.ok).map(o => [o.phase, o.action, o.logicalResourceId])).toEqual([
+      ['UPDATE_IN_PROGRESS', 'Update', `${addonConstructId('blue', EBS_ADDON)}Workload`],
+      ['UPDATE_ROLLBACK_IN_PROGRESS', 'Update', addonConstructId('blue', EBS_ADDON)],
+    ]);
+    expect(stopped.operations.find(o => !o.ok && o.phase === 'UPDATE_ROLLBACK_IN_PROGRESS')!.error).toMatch(/already has Pod Identity association/);
+    // nothing of the library was called, changed or removed while the stack waits
+    expect(stopped.operations.filter(o => o.resourceType.startsWith('Custom::'))).toEqual([]);
+    expect(libraryResources.every(([logicalId, physicalId]) => world.cloudformation.stack('Alpha')!.resources[logicalId!]?.physicalResourceId === physicalId)).toBe(true);
+    healthy();
+
+    // WHEN the owner resumes the rollback once EKS's lag is over (README)
+    await new Promise(resolve => setTimeout(resolve, 2 * OPTIONS.deleteLagMs!));
+    const resumed = await world.continueUpdateRollback('Alpha');
+
+    // THEN
+    expect(resumed.failure).toBeUndefined();
+    expect(resumed.status).toBe('UPDATE_ROLLBACK_COMPLETE');
+    expect(asBefore(world, before)).toEqual([]);
+    expect(handedOverHeldOnce(world, 'Alpha')).toEqual([]);
+    expect([...world.ssm.parameters().keys()]).toEqual([]);
+    healthy();
+
+    // AND the stack goes as usual
+    const uuid = world.stackUuid('Alpha');
+    expect((await world.destroy('Alpha')).status).toBe('DELETE_COMPLETE');
+    expect(world.eks.associations()).toEqual([]);
+    healthy([uuid]);
+  });
+
   test.each(FORMS)('GIVEN the add-on holds the service account, WHEN the hand-back deployment fails after the association took it THEN the add-on holds it again, as before (rollback form %s)', async (rollbackForm) => {
     // GIVEN
     const spec = app('Alpha', ebsAddon(true));
