@@ -1,12 +1,9 @@
-import { DeleteParametersCommand, GetParametersByPathCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import type { SSMClient } from '@aws-sdk/client-ssm';
 import type { Calls } from './calls';
 import type { Configuration } from './eks';
+import { PARAMETER_CHARACTERS, StackParameters } from './parameters';
 import { transferRecordsPath } from '../src/private/contract';
 
-/** Standard parameters hold at most 4,096 characters (PutParameter API reference); parts stay below. */
-const PART_CHARACTERS = 4_000;
-/** DeleteParameters takes at most 10 names (DeleteParameters API reference). */
-const DELETE_BATCH = 10;
 /** The last segment of a part's name: `<index>-of-<count>`, from 1. */
 const PART_NAME = /^(\d+)-of-(\d+)$/;
 
@@ -64,18 +61,14 @@ export interface StoredTransfers {
 export class TransferStore {
   /** The records of the stack whose unique id is `stackUuid`. */
   public static ofStack(ssm: () => SSMClient, calls: Calls, stackUuid: string): TransferStore {
-    return new TransferStore(ssm, calls, transferRecordsPath(stackUuid));
+    return new TransferStore(new StackParameters(ssm, calls), transferRecordsPath(stackUuid));
   }
 
-  private constructor(private readonly client: () => SSMClient, private readonly calls: Calls, private readonly path: string) {}
+  private constructor(private readonly parameters: StackParameters, private readonly path: string) {}
 
   /** The same store, its calls bounded by the cleanup part of the deadline. */
   public forCleanup(): TransferStore {
-    return new TransferStore(this.client, this.calls.forCleanup(), this.path);
-  }
-
-  private get ssm(): SSMClient {
-    return this.client();
+    return new TransferStore(this.parameters.forCleanup(), this.path);
   }
 
   /** The current record of an association, if there is one. */
@@ -93,14 +86,8 @@ export class TransferStore {
     const failed = { service: 'SSM' as const, action: `record the ownership transfer of association ${associationId} in SSM parameter ${base}` };
     for (const [index, value] of parts.entries()) {
       const name = `${base}/${index + 1}-of-${parts.length}`;
-      await this.calls.send(failed, 'PutParameter', options => this.ssm.send(new PutParameterCommand({
-        Name: name,
-        Value: value,
-        Type: 'String',
-        Tier: 'Standard',
-        Overwrite: true,
-        Description: 'cdk-eks-pod-identity: how a Pod Identity association was before this stack took it over, until the transfer is final or undone',
-      }), options), { fields: { name } });
+      await this.parameters.put(failed, name, value,
+        'cdk-eks-pod-identity: how a Pod Identity association was before this stack took it over, until the transfer is final or undone');
     }
     await this.removeNames(earlier.filter(name => !name.startsWith(`${base}/`)));
   }
@@ -125,15 +112,11 @@ export class TransferStore {
   }
 
   public async removeNames(names: string[]): Promise<void> {
-    for (let i = 0; i < names.length; i += DELETE_BATCH) {
-      const batch = names.slice(i, i + DELETE_BATCH);
-      await this.calls.send({ service: 'SSM', action: `remove ownership transfer records ${batch.join(', ')} from SSM` },
-        'DeleteParameters', options => this.ssm.send(new DeleteParametersCommand({ Names: batch }), options), { fields: { names: batch.length } });
-    }
+    await this.parameters.remove(names, 'ownership transfer records');
   }
 
   private async load(path: string, action: string): Promise<StoredTransfers> {
-    const values = await this.parametersUnder(path, action);
+    const values = await this.parameters.under(path, action);
     // <path>/<association id>/<request id>/<n>-of-<count>, grouped by record
     const groups = new Map<string, Map<number, { count: number; value: string; name: string }>>();
     const strayNames: string[] = [];
@@ -167,24 +150,7 @@ export class TransferStore {
   }
 
   private async namesUnder(path: string, action: string): Promise<string[]> {
-    return [...(await this.parametersUnder(path, action)).keys()];
-  }
-
-  private async parametersUnder(path: string, action: string): Promise<Map<string, string>> {
-    const values = new Map<string, string>();
-    let nextToken: string | undefined;
-    do {
-      const page = await this.calls.send({ service: 'SSM', action }, 'GetParametersByPath', options => this.ssm.send(new GetParametersByPathCommand({
-        Path: path,
-        Recursive: true,
-        NextToken: nextToken,
-      }), options), { fields: { path } });
-      for (const parameter of page.Parameters ?? []) {
-        values.set(parameter.Name!, parameter.Value ?? '');
-      }
-      nextToken = page.NextToken;
-    } while (nextToken);
-    return values;
+    return [...(await this.parameters.under(path, action)).keys()];
   }
 }
 
@@ -193,12 +159,12 @@ export function associationIdOf(record: TransferRecord): string {
   return record.associationArn.slice(record.associationArn.lastIndexOf('/') + 1);
 }
 
-/** JSON cut into parts of at most PART_CHARACTERS characters, never inside a surrogate pair. */
+/** JSON cut into parts of at most PARAMETER_CHARACTERS characters, never inside a surrogate pair. */
 function split(json: string): string[] {
   const characters = Array.from(json);
   const parts: string[] = [];
-  for (let i = 0; i < characters.length; i += PART_CHARACTERS) {
-    parts.push(characters.slice(i, i + PART_CHARACTERS).join(''));
+  for (let i = 0; i < characters.length; i += PARAMETER_CHARACTERS) {
+    parts.push(characters.slice(i, i + PARAMETER_CHARACTERS).join(''));
   }
   return parts;
 }

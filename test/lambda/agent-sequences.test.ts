@@ -98,6 +98,14 @@ function resourcesOf(stackName: string, type: string) {
   return Object.values(world.cloudformation.stack(stackName)!.resources).filter(r => r.resourceType === type);
 }
 
+/** Deletes the stack: no association is left, and the promise checks hold. */
+async function deletedLeavingNothing(stackName: string): Promise<void> {
+  const uuid = world.stackUuid(stackName);
+  expect((await world.destroy(stackName)).status).toBe('DELETE_COMPLETE');
+  expect(world.eks.associations()).toEqual([]);
+  healthy([uuid]);
+}
+
 function ebsHolders() {
   return world.eks.associations().filter(a => a.clusterName === 'blue' && a.namespace === EBS_SERVICE_ACCOUNT.namespace && a.serviceAccount === EBS_SERVICE_ACCOUNT.serviceAccount);
 }
@@ -369,10 +377,7 @@ describe('a service account handed over to an add-on, and back', () => {
     healthy();
 
     // AND the restored association goes with the stack
-    const uuid = world.stackUuid('Alpha');
-    expect((await world.destroy('Alpha')).status).toBe('DELETE_COMPLETE');
-    expect(world.eks.associations()).toEqual([]);
-    healthy([uuid]);
+    await deletedLeavingNothing('Alpha');
   });
 
   test('GIVEN the add-on holds the service account, WHEN one deployment detaches the AddonRole and adds a PodIdentityAssociation for it THEN it succeeds: the stack\'s association holds it', async () => {
@@ -478,10 +483,7 @@ describe('a service account handed over to an add-on, and back', () => {
     healthy();
 
     // AND the stack goes as usual
-    const uuid = world.stackUuid('Alpha');
-    expect((await world.destroy('Alpha')).status).toBe('DELETE_COMPLETE');
-    expect(world.eks.associations()).toEqual([]);
-    healthy([uuid]);
+    await deletedLeavingNothing('Alpha');
   });
 
   test.each(FORMS)('GIVEN the add-on holds the service account, WHEN the hand-back deployment fails after the association took it THEN the add-on holds it again, as before (rollback form %s)', async (rollbackForm) => {
