@@ -97,7 +97,8 @@ export class TransferSettlement {
       }
     }));
     await this.transfers.removeNames(strayNames);
-    for (const record of this.agents ? await this.agents.records.all() : []) {
+    const agentRecords = this.agents ? await this.agents.records.all() : [];
+    for (const record of agentRecords) {
       try {
         await this.agents!.lifecycle.settle(record, requestId, true);
       } catch (error) {
@@ -106,7 +107,8 @@ export class TransferSettlement {
     }
     if (failures.length > 0) {
       throw new Error(
-        `Could not settle ${failures.length} of ${records.length} ownership transfers of this stack; their records stay in SSM Parameter Store and the next deployment of the stack settles them again. ${failures.join(' | ')}`,
+        `Could not settle ${failures.length} of ${records.length + agentRecords.length} records of this stack (ownership transfers: ${records.length}, agent changes: ${agentRecords.length}); `
+        + `their records stay in SSM Parameter Store and the next deployment of the stack settles them again. ${failures.join(' | ')}`,
       );
     }
   }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'crypto';
 import { DeleteAddonCommand, EKSClient } from '@aws-sdk/client-eks';
 import type { OnEventRequest } from '../../lambda/event';
-import { AGENT_CREATOR_TAG_KEY, AGENT_RESOURCE_TYPE, agentLeaseTagKey } from '../../src/private/contract';
+import { AGENT_CREATOR_TAG_KEY, AGENT_RESOURCE_TYPE, TRANSFERS_RESOURCE_TYPE, agentLeaseTagKey } from '../../src/private/contract';
 import type { EksEndpoint } from '../fixtures/eks-endpoint';
 import {
   BundledHandler,
@@ -325,6 +325,29 @@ describe('a failed deployment leaves the add-on as it was', () => {
 
     expect(local.ssm.parameters().size).toBe(0);
     expect(endpoint.addon('prod', AGENT)?.addonVersion).toBe('v1.3.5-eksbuild.2');
+  });
+
+  test('a settlement that cannot give a change back fails, counting the agent records among those it settled, and keeps the record for the next one', async () => {
+    // GIVEN a version change of an add-on installed by hand, by a deployment that failed; EKS refuses to change it back
+    endpoint.seedAddon({ clusterName: 'prod', addonName: AGENT, addonVersion: 'v1.3.4-eksbuild.1' });
+    await handler(agentEvent('Create', { AddonVersion: 'v1.3.5-eksbuild.2' }));
+    local.stack.status = 'UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS';
+    endpoint.injectFault({ kind: 'access-denied', operation: 'UpdateAddon', times: 1_000 });
+
+    // WHEN the transfers resource's Delete settles the stack's records
+    const settled = handler({
+      RequestType: 'Delete',
+      RequestId: randomUUID(),
+      StackId: STACK_ID,
+      LogicalResourceId: 'Transfers',
+      ResourceType: TRANSFERS_RESOURCE_TYPE,
+      PhysicalResourceId: `${STACK_UUID}/transfers/${randomUUID()}`,
+      ResourceProperties: { ServiceToken: SERVICE_TOKEN, AssociationsDigest: 'c'.repeat(64) },
+    });
+
+    // THEN
+    await expect(settled).rejects.toThrow(/^Could not settle 1 of 1 records of this stack \(ownership transfers: 0, agent changes: 1\); .*agent of EKS cluster prod: /s);
+    expect(local.ssm.parameters().size).toBe(1);
   });
 });
 
